@@ -1,0 +1,157 @@
+import type { z } from 'zod';
+import {
+  type CallmonEvent,
+  CONTRACT_VERSION,
+  EVENT_TYPES,
+  type EventType,
+  eventSchemas,
+} from './schema.ts';
+
+/**
+ * Why an input line is not an event. A closed set: ingestion stores it with every
+ * rejected line, and docs/event-contract.md documents each code for integrators.
+ */
+export const REJECT_REASONS = [
+  'invalid_encoding',
+  'too_large',
+  'invalid_json',
+  'not_an_object',
+  'unsupported_version',
+  'unknown_type',
+  'missing_field',
+  'invalid_field',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** Upper bound on one event's encoded size; real events are a few hundred bytes. */
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+export type ParseResult =
+  | { ok: true; event: CallmonEvent }
+  | { ok: false; reason: RejectReason; detail: string; field?: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function reject(reason: RejectReason, detail: string, field?: string): ParseResult {
+  return field === undefined ? { ok: false, reason, detail } : { ok: false, reason, detail, field };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+}
+
+/**
+ * Decode and validate one line of the contract (a Kafka message value or an NDJSON
+ * line). Never throws: every input gets either an event or a reason.
+ */
+export function parseEvent(input: string | Uint8Array): ParseResult {
+  let text: string;
+  if (typeof input === 'string') {
+    text = input;
+    if (text.length > MAX_EVENT_BYTES) {
+      return reject('too_large', `event is longer than ${MAX_EVENT_BYTES} bytes`);
+    }
+  } else {
+    if (input.byteLength > MAX_EVENT_BYTES) {
+      return reject('too_large', `event is ${input.byteLength} bytes, over ${MAX_EVENT_BYTES}`);
+    }
+    try {
+      text = utf8.decode(input);
+    } catch {
+      return reject('invalid_encoding', 'event is not valid UTF-8');
+    }
+  }
+
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return reject('invalid_json', (error as Error).message);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reject('not_an_object', `expected a JSON object, got ${describe(value)}`);
+  }
+  return parseEventObject(value as Record<string, unknown>);
+}
+
+/** Validate an already-decoded JSON object against the contract. */
+export function parseEventObject(object: Record<string, unknown>): ParseResult {
+  if (!('v' in object) || object.v === undefined) {
+    return reject('missing_field', 'field "v" is required', 'v');
+  }
+  if (object.v !== CONTRACT_VERSION) {
+    return reject(
+      'unsupported_version',
+      `contract version ${JSON.stringify(object.v)} is not supported; expected ${CONTRACT_VERSION}`,
+      'v',
+    );
+  }
+  if (!('type' in object) || object.type === undefined) {
+    return reject('missing_field', 'field "type" is required', 'type');
+  }
+  const type = object.type;
+  if (typeof type !== 'string' || !Object.hasOwn(eventSchemas, type)) {
+    return reject(
+      'unknown_type',
+      `type ${JSON.stringify(type)} is not one of ${EVENT_TYPES.join(', ')}`,
+      'type',
+    );
+  }
+  const schema = eventSchemas[type as EventType] as z.ZodType<CallmonEvent>;
+  const result = schema.safeParse(object);
+  if (result.success) return { ok: true, event: result.data };
+
+  const issue = result.error.issues[0]!;
+  const field = issue.path.map(String).join('.');
+  const given = issue.path.reduce<unknown>(
+    (node, key) =>
+      node !== null && typeof node === 'object'
+        ? (node as Record<PropertyKey, unknown>)[key as PropertyKey]
+        : undefined,
+    object,
+  );
+  if (given === undefined) {
+    return reject('missing_field', `field "${field}" is required for ${type}`, field);
+  }
+  return reject('invalid_field', `field "${field}": ${issue.message}`, field);
+}
+
+/** Every field any event type can carry, in the fixed order of the fingerprint. */
+const CONTENT_FIELDS = [
+  'v',
+  'type',
+  'force',
+  'id',
+  'at',
+  'source',
+  'call',
+  'channel',
+  'queue',
+  'handler',
+  'incident',
+  'grade',
+  'area',
+  'district',
+  'unit',
+] as const;
+
+/**
+ * The canonical content of an accepted event: its known fields, normalised (`at` in
+ * UTC ms), in a fixed order. Two copies with the same (force, id) and the same
+ * fingerprint are duplicates; a different fingerprint is a conflict. Unknown extra
+ * fields and the spelling of the time zone do not change it, because the metrics never
+ * see them. Built by concatenation, not JSON, because it runs once per ingested event.
+ */
+export function eventFingerprint(event: CallmonEvent): string {
+  const fields = event as unknown as Record<string, string | number | undefined>;
+  // Strings go through JSON.stringify so that no value can fake a field boundary.
+  let content = '';
+  for (const name of CONTENT_FIELDS) {
+    const value = fields[name];
+    content +=
+      value === undefined ? ',' : `,${typeof value === 'number' ? value : JSON.stringify(value)}`;
+  }
+  return content;
+}

@@ -1,0 +1,2 @@
+export { COMMANDS, type Command } from './commands.ts';
+export { main } from './main.ts';

@@ -1,0 +1,64 @@
+import { PolicyError } from '@callmon/compliance';
+import { type CommandIo, UsageError } from '@callmon/config';
+import { COMMANDS } from './commands.ts';
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  );
+  return `Usage: callmon <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`callmon <command> --help\` for a command's options.\n`;
+}
+
+/** The `callmon` CLI: returns the process exit code (0 ok, 1 failed, 2 usage error). */
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.stderr.write(`callmon: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(
+        `callmon ${name}: ${error.message}\nRun \`callmon ${name} --help\` for usage.\n`,
+      );
+      return 2;
+    }
+    if (error instanceof PolicyError) {
+      io.stderr.write(`callmon ${name}: ${error.message}\n`);
+      return 2;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      io.stderr.write(`callmon ${name}: ${(error as Error).message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+// Run when executed directly (`pnpm callmon …` → tsx services/cli/src/main.ts).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
+    (exitCode) => {
+      process.exitCode = exitCode;
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `callmon: unexpected failure: ${(error as Error).stack ?? String(error)}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
+}

@@ -53,10 +53,22 @@ export function zoneOffsetMs(zone: string, utcMs: number): number {
  */
 export function localMidnightToUtc(zone: string, year: number, month: number, day: number): number {
   const wall = Date.UTC(year, month - 1, day);
-  let utc = wall - zoneOffsetMs(zone, wall);
-  const corrected = wall - zoneOffsetMs(zone, utc);
-  if (corrected !== utc) utc = Math.min(utc, corrected);
-  return utc;
+  const local = (utc: number) => utc + zoneOffsetMs(zone, utc);
+  const first = wall - zoneOffsetMs(zone, wall);
+  const second = wall - zoneOffsetMs(zone, first);
+  const exact = [first, second].filter((utc) => local(utc) === wall);
+  if (exact.length > 0) return Math.min(...exact);
+  // Midnight is in a spring-forward gap: one candidate lies before the jump (local time
+  // still on the previous day), the other at or after it. Find the jump, in whole seconds
+  // as the zone data has it.
+  let before = Math.min(first, second);
+  let after = Math.max(first, second);
+  while (after - before > 1000) {
+    const middle = before + Math.floor((after - before) / 2000) * 1000;
+    if (local(middle) >= wall) after = middle;
+    else before = middle;
+  }
+  return after;
 }
 
 const ISO_WEEK = /^(\d{4})-W(\d{2})$/;

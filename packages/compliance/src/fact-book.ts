@@ -28,19 +28,32 @@ export class FactBook<
 
   /** Fold an accepted, de-duplicated event in; returns the item whose facts changed. */
   apply(event: CallmonEvent): Call | Incident | undefined {
+    const item = this.itemFor(event);
+    return this.fold(item, event) ? item : undefined;
+  }
+
+  /** The call or incident an event is about, created on its first event. */
+  itemFor(event: CallmonEvent): Call | Incident {
     if (isCallEvent(event)) {
       let facts = this.calls.get(event.call);
       if (facts === undefined) {
         facts = this.makeCall(event.call);
         this.calls.set(event.call, facts);
       }
-      return foldCallEvent(facts, event) ? facts : undefined;
+      return facts;
     }
     let facts = this.incidents.get(event.incident);
     if (facts === undefined) {
       facts = this.makeIncident(event.incident);
       this.incidents.set(event.incident, facts);
     }
-    return foldIncidentEvent(facts, event) ? facts : undefined;
+    return facts;
+  }
+
+  /** Fold an event into its item's facts; returns whether they changed. */
+  fold(item: Call | Incident, event: CallmonEvent): boolean {
+    return isCallEvent(event)
+      ? foldCallEvent(item as Call, event)
+      : foldIncidentEvent(item as Incident, event);
   }
 }

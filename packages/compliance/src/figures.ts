@@ -73,8 +73,8 @@ export function ratio(hits: number, misses: number): number | null {
 
 /**
  * Nearest rank: the value at 1-based rank `ceil(p × n)` of the ascending values.
- * Computed in integer percent, because `0.9 * 70` is 63.00000000000001 in floating
- * point and its ceiling would pick the wrong rank.
+ * Computed in integer percent so that no product like `p × n` can land a hair above a
+ * whole number and pick the next rank; the SQL does the same integer arithmetic.
  */
 export function nearestRank(sorted: readonly number[], percent: number): number | null {
   const n = sorted.length;

@@ -125,7 +125,7 @@ export interface EngineStats {
 }
 
 const HOUR_MS = 3_600_000;
-const EVICT_EVERY_MS = 60_000;
+const EVICT_EVERY_MS = 10 * 60_000;
 
 function isCall(item: LiveItem): item is LiveCall {
   return 'call' in item;
@@ -158,16 +158,21 @@ export class LiveEngine {
   private readonly onAlert: ((alert: LiveAlert) => void) | undefined;
   private readonly deduper = new EventDeduper();
   private readonly book = new FactBook<LiveCall, LiveIncident>(
-    (call) => ({ call, status: 'idle', wakeAt: Number.NaN, lastAt: Number.NEGATIVE_INFINITY }),
-    (incident) => ({
-      incident,
-      grades: [],
-      attendanceStatus: 'idle',
-      victimStatus: 'idle',
-      wakeAt: Number.NaN,
-      lastAt: Number.NEGATIVE_INFINITY,
-    }),
+    (call) => this.track({ call, status: 'idle', wakeAt: Number.NaN, lastAt: this.applyingAt }),
+    (incident) =>
+      this.track({
+        incident,
+        grades: [],
+        attendanceStatus: 'idle',
+        victimStatus: 'idle',
+        wakeAt: Number.NaN,
+        lastAt: this.applyingAt,
+      }),
   );
+  /** The `at` of the event being applied, for items the fact book creates for it. */
+  private applyingAt = Number.NEGATIVE_INFINITY;
+  /** Items by the hour of their first event, so eviction visits only expired hours. */
+  private readonly itemsByHour = new Map<number, LiveItem[]>();
   private readonly timers = new DeadlineTimers<LiveItem>();
   /** Event ids by the hour of their `at`, so ids leave the deduper with their hour. */
   private readonly idsByHour = new Map<number, string[]>();
@@ -217,18 +222,12 @@ export class LiveEngine {
     }
     this.counts.accepted++;
     const hour = Math.floor(event.at / HOUR_MS);
-    let ids = this.idsByHour.get(hour);
-    if (ids === undefined) {
-      ids = [];
-      this.idsByHour.set(hour, ids);
-    }
-    ids.push(event.id);
+    this.bucket(this.idsByHour, hour).push(event.id);
 
-    const changed = this.book.apply(event) as LiveItem | undefined;
-    const item = changed ?? this.itemOf(event);
-    if (item !== undefined && event.at > item.lastAt) item.lastAt = event.at;
-    if (changed === undefined) return 'accepted';
-    this.reassess(changed);
+    this.applyingAt = event.at;
+    const item: LiveItem = this.book.itemFor(event);
+    if (event.at > item.lastAt) item.lastAt = event.at;
+    if (this.book.fold(item, event)) this.reassess(item);
     return 'accepted';
   }
 
@@ -315,12 +314,6 @@ export class LiveEngine {
       timers: this.timers.size,
       ...this.counts,
     };
-  }
-
-  private itemOf(event: CallmonEvent): LiveItem | undefined {
-    return isCallEvent(event)
-      ? this.book.calls.get(event.call)
-      : this.book.incidents.get(event.incident);
   }
 
   private wake(item: LiveItem, instant: number): void {
@@ -458,22 +451,47 @@ export class LiveEngine {
     this.onAlert?.(alert);
   }
 
+  private track<Item extends LiveItem>(item: Item): Item {
+    this.bucket(this.itemsByHour, Math.floor(item.lastAt / HOUR_MS)).push(item);
+    return item;
+  }
+
+  private bucket<T>(buckets: Map<number, T[]>, hour: number): T[] {
+    let entries = buckets.get(hour);
+    if (entries === undefined) {
+      entries = [];
+      buckets.set(hour, entries);
+    }
+    return entries;
+  }
+
   /**
-   * Drop what no live window can use any more: items whose anchor (or, lacking one,
-   * latest event) is older than the horizon, and the event ids of hours before it.
+   * Drop what no live window can use any more: items whose anchor (`presented_at` /
+   * `opened_at`, or lacking one, their latest event) is older than the horizon, and the
+   * event ids of hours before it. Only expired hour buckets are visited; an item whose
+   * anchor is still inside the horizon moves to its anchor's bucket.
    */
   private evict(): void {
     const horizon = this.horizon;
-    this.evictedUpTo = this.clock;
-    for (const [key, call] of this.book.calls) {
-      const anchor = call.presentedAt ?? call.lastAt;
-      if (anchor < horizon) this.book.calls.delete(key);
-    }
-    for (const [key, incident] of this.book.incidents) {
-      const anchor = incident.openedAt ?? incident.lastAt;
-      if (anchor < horizon) this.book.incidents.delete(key);
-    }
     const horizonHour = Math.floor(horizon / HOUR_MS);
+    this.evictedUpTo = this.clock;
+    for (const [hour, items] of this.itemsByHour) {
+      if (hour >= horizonHour) continue;
+      this.itemsByHour.delete(hour);
+      for (const item of items) {
+        if (isCall(item)) {
+          if (this.book.calls.get(item.call) !== item) continue;
+          const anchor = item.presentedAt ?? item.lastAt;
+          if (anchor < horizon) this.book.calls.delete(item.call);
+          else this.bucket(this.itemsByHour, Math.floor(anchor / HOUR_MS)).push(item);
+        } else {
+          if (this.book.incidents.get(item.incident) !== item) continue;
+          const anchor = item.openedAt ?? item.lastAt;
+          if (anchor < horizon) this.book.incidents.delete(item.incident);
+          else this.bucket(this.itemsByHour, Math.floor(anchor / HOUR_MS)).push(item);
+        }
+      }
+    }
     for (const [hour, ids] of this.idsByHour) {
       if (hour >= horizonHour) continue;
       for (const id of ids) this.deduper.forget(this.force, id);

@@ -25,6 +25,14 @@ export interface TargetAlarmOptions {
 }
 
 /**
+ * `target + hysteresis` as the decimal it stands for. In binary floating point
+ * 0.8 + 0.02 is 0.8200000000000001, which 82 of 100 calls (0.82) would never reach.
+ */
+function recoveryLevel(target: number, hysteresis: number): number {
+  return Number((target + hysteresis).toFixed(12));
+}
+
+/**
  * "Window below target" per channel, with hysteresis so that a ratio hovering at the
  * target does not flap: it alarms when compliance drops below the target and clears only
  * once compliance is back at or above target + hysteresis.
@@ -53,7 +61,7 @@ export class TargetAlarm {
       if (!isBelow && compliance < target) {
         this.below.add(channel);
         alerts.push(this.alert(snapshot, channel, 'below', compliance, target));
-      } else if (isBelow && compliance >= target + this.hysteresis) {
+      } else if (isBelow && compliance >= recoveryLevel(target, this.hysteresis)) {
         this.below.delete(channel);
         alerts.push(this.alert(snapshot, channel, 'recovered', compliance, target));
       }

@@ -7,6 +7,17 @@
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
+/** The most common mistake: a well-formed local time with no zone at all. */
+const ZONELESS = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
+
+/**
+ * The syntax of `at` as a JSON Schema `pattern`, for validators that do not assert
+ * `format: date-time`. Calendar checks (no 30 February) are beyond a regex; the parser
+ * below is the authority.
+ */
+export const EVENT_TIME_PATTERN =
+  '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?([Zz]|[+-]\\d{2}:\\d{2})$';
+
 export type EventTimeResult = { ok: true; ms: number } | { ok: false; detail: string };
 
 function daysInMonth(year: number, month: number): number {
@@ -20,6 +31,12 @@ function daysInMonth(year: number, month: number): number {
 export function parseEventTime(text: string): EventTimeResult {
   const m = RFC3339.exec(text);
   if (!m) {
+    if (ZONELESS.test(text)) {
+      return {
+        ok: false,
+        detail: `${JSON.stringify(text)} has no zone; add Z or an offset such as +01:00`,
+      };
+    }
     return {
       ok: false,
       detail: 'expected RFC 3339 date-time with an explicit zone, e.g. 2024-02-19T21:04:05.123Z',
@@ -41,7 +58,10 @@ export function parseEventTime(text: string): EventTimeResult {
   // A leap second (60) has no millisecond representation in UTC epoch time.
   if (second > 59) return { ok: false, detail: `second ${s} is out of range` };
   if (frac !== undefined && frac.length > 3) {
-    return { ok: false, detail: 'precision finer than milliseconds is not accepted' };
+    return {
+      ok: false,
+      detail: `fraction .${frac} is finer than milliseconds; send at most 3 digits`,
+    };
   }
   let offsetMinutes = 0;
   if (zulu === undefined) {
@@ -52,10 +72,11 @@ export function parseEventTime(text: string): EventTimeResult {
     offsetMinutes = (sign === '-' ? -1 : 1) * (offH * 60 + offM);
   }
   const millis = frac === undefined ? 0 : Number(frac.padEnd(3, '0'));
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear keeps the year as written.
-  const date = new Date(local);
-  date.setUTCFullYear(year);
+  // Not Date.UTC: it maps years 0–99 to 1900–1999, and fixing the year afterwards moves
+  // 29 February of year 0 (leap) through 1900 (not leap) to 1 March.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, millis);
   return { ok: true, ms: date.getTime() - offsetMinutes * 60_000 };
 }
 

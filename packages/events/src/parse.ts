@@ -31,6 +31,7 @@ export type ParseResult =
   | { ok: false; reason: RejectReason; detail: string; field?: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
 
 function reject(reason: RejectReason, detail: string, field?: string): ParseResult {
   return field === undefined ? { ok: false, reason, detail } : { ok: false, reason, detail, field };
@@ -50,8 +51,13 @@ export function parseEvent(input: string | Uint8Array): ParseResult {
   let text: string;
   if (typeof input === 'string') {
     text = input;
-    if (text.length > MAX_EVENT_BYTES) {
-      return reject('too_large', `event is longer than ${MAX_EVENT_BYTES} bytes`);
+    // The limit is on UTF-8 bytes, as on the wire; a UTF-16 code unit is 1–3 of them, so
+    // only strings near the limit need counting.
+    if (text.length * 3 > MAX_EVENT_BYTES) {
+      const bytes = utf8Encoder.encode(text).byteLength;
+      if (bytes > MAX_EVENT_BYTES) {
+        return reject('too_large', `event is ${bytes} bytes, over ${MAX_EVENT_BYTES}`);
+      }
     }
   } else {
     if (input.byteLength > MAX_EVENT_BYTES) {
@@ -63,6 +69,10 @@ export function parseEvent(input: string | Uint8Array): ParseResult {
       return reject('invalid_encoding', 'event is not valid UTF-8');
     }
   }
+
+  // RFC 8259 lets a parser ignore a byte order mark; the decoder above drops it from
+  // bytes, and this does the same for text, so both forms of one line agree.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
   let value: unknown;
   try {
@@ -154,4 +164,41 @@ export function eventFingerprint(event: CallmonEvent): string {
       value === undefined ? ',' : `,${typeof value === 'number' ? value : JSON.stringify(value)}`;
   }
   return content;
+}
+
+/**
+ * A 53-bit hash of `eventFingerprint(event)`'s content, computed from the fields
+ * directly with no string built: the live engine keeps this per event id to tell
+ * duplicates (same hash) from conflicts, on its hot path. Every string is hashed with
+ * its length first, so no value can fake a field boundary. (cyrb53's mixing.)
+ */
+let h1 = 0;
+let h2 = 0;
+
+function mix(code: number): void {
+  h1 = Math.imul(h1 ^ code, 2654435761);
+  h2 = Math.imul(h2 ^ code, 1597334677);
+}
+
+export function eventContentHash(event: CallmonEvent): number {
+  const fields = event as unknown as Record<string, string | number | undefined>;
+  h1 = 0xdeadbeef;
+  h2 = 0x41c6ce57;
+  for (const name of CONTENT_FIELDS) {
+    const value = fields[name];
+    if (value === undefined) {
+      mix(0x1_0000);
+    } else if (typeof value === 'number') {
+      // Event numbers are integers (ms since 1970, grades, v): two 32-bit halves.
+      mix(0x1_0001);
+      mix(Math.floor(value / 4294967296));
+      mix(value >>> 0);
+    } else {
+      mix(0x1_0002 + value.length);
+      for (let i = 0; i < value.length; i++) mix(value.charCodeAt(i));
+    }
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEventTime } from './event-time.ts';
+import { EVENT_TIME_PATTERN, parseEventTime } from './event-time.ts';
 
 /** The one contract version this build accepts (events.md: any other `v` is rejected). */
 export const CONTRACT_VERSION = 1;
@@ -12,7 +12,8 @@ export const label = z
 
 export const forceCode = z
   .string({ error: 'expected a force code string' })
-  .regex(/^[a-z0-9][a-z0-9-]{1,31}$/, 'expected a force code matching ^[a-z0-9][a-z0-9-]{1,31}$');
+  .regex(/^[a-z0-9][a-z0-9-]{1,31}$/, 'expected a force code matching ^[a-z0-9][a-z0-9-]{1,31}$')
+  .meta({ description: 'force code: 2–32 of a-z, 0-9 and -, not starting with -' });
 
 /** `at`: RFC 3339 with explicit zone on the wire, UTC milliseconds once parsed. */
 export const eventTime = z
@@ -29,81 +30,126 @@ export const eventTime = z
     description:
       'RFC 3339 date-time with an explicit zone (Z or ±hh:mm), millisecond precision or coarser',
     format: 'date-time',
+    pattern: EVENT_TIME_PATTERN,
   });
 
-export const channel = z.enum(['999', '101'], { error: 'expected "999" or "101" (a string)' });
+export const channel = z
+  .enum(['999', '101'], { error: 'expected "999" or "101" (a string)' })
+  .meta({ description: 'the number the caller dialled, as a string' });
 export const grade = z
   .number({ error: 'expected an integer grade from 1 to 4' })
   .int('expected an integer grade from 1 to 4')
   .min(1, 'expected an integer grade from 1 to 4')
-  .max(4, 'expected an integer grade from 1 to 4');
-export const area = z.enum(['urban', 'rural'], { error: 'expected "urban" or "rural"' });
+  .max(4, 'expected an integer grade from 1 to 4')
+  .meta({ description: '1 immediate, 2 priority, 3 scheduled, 4 resolved without deployment' });
+export const area = z
+  .enum(['urban', 'rural'], { error: 'expected "urban" or "rural"' })
+  .meta({ description: 'urban or rural: selects the attendance target' });
 
 const envelope = {
-  v: z.literal(CONTRACT_VERSION),
-  id: label,
+  v: z.literal(CONTRACT_VERSION).meta({ description: 'contract version' }),
+  id: label.meta({ description: 'event id, unique per force: the idempotency key' }),
   force: forceCode,
   at: eventTime,
-  source: label.optional(),
+  source: label.meta({ description: 'emitting system, e.g. iccs, cad, sim' }).optional(),
 };
 
-export const callPresented = z.object({
-  ...envelope,
-  type: z.literal('call.presented'),
-  call: label,
-  channel,
-  queue: label.optional(),
+const callId = label.meta({ description: 'call id, the same on every event of one call' });
+const incidentId = label.meta({
+  description: 'incident id, the same on every event of one incident',
 });
-export const callAnswered = z.object({
-  ...envelope,
-  type: z.literal('call.answered'),
-  call: label,
-  handler: label.optional(),
-});
-export const callAbandoned = z.object({
-  ...envelope,
-  type: z.literal('call.abandoned'),
-  call: label,
-});
-export const callClosed = z.object({ ...envelope, type: z.literal('call.closed'), call: label });
+const unitId = label.meta({ description: 'resource (unit) id' });
 
-export const incidentOpened = z.object({
-  ...envelope,
-  type: z.literal('incident.opened'),
-  incident: label,
-  grade,
-  area,
-  call: label.optional(),
-  district: label.optional(),
-});
-export const incidentRegraded = z.object({
-  ...envelope,
-  type: z.literal('incident.regraded'),
-  incident: label,
-  grade,
-});
-export const unitDispatched = z.object({
-  ...envelope,
-  type: z.literal('unit.dispatched'),
-  incident: label,
-  unit: label,
-});
-export const unitArrived = z.object({
-  ...envelope,
-  type: z.literal('unit.arrived'),
-  incident: label,
-  unit: label,
-});
-export const victimUpdated = z.object({
-  ...envelope,
-  type: z.literal('victim.updated'),
-  incident: label,
-});
-export const incidentClosed = z.object({
-  ...envelope,
-  type: z.literal('incident.closed'),
-  incident: label,
-});
+export const callPresented = z
+  .object({
+    ...envelope,
+    type: z.literal('call.presented'),
+    call: callId,
+    channel,
+    queue: label.meta({ description: 'call-handling queue' }).optional(),
+  })
+  .meta({
+    title: 'call.presented',
+    description:
+      'The call is offered to the force’s call-handling queue (for 999, stage 2). The answer clock starts here.',
+  });
+export const callAnswered = z
+  .object({
+    ...envelope,
+    type: z.literal('call.answered'),
+    call: callId,
+    handler: label.meta({ description: 'call handler who answered' }).optional(),
+  })
+  .meta({ title: 'call.answered', description: 'A call handler answers.' });
+export const callAbandoned = z
+  .object({
+    ...envelope,
+    type: z.literal('call.abandoned'),
+    call: callId,
+  })
+  .meta({ title: 'call.abandoned', description: 'The caller hangs up before an answer.' });
+export const callClosed = z
+  .object({ ...envelope, type: z.literal('call.closed'), call: callId })
+  .meta({ title: 'call.closed', description: 'The call ends (informational).' });
+
+export const incidentOpened = z
+  .object({
+    ...envelope,
+    type: z.literal('incident.opened'),
+    incident: incidentId,
+    grade,
+    area,
+    call: callId.meta({ description: 'the call that led to this incident' }).optional(),
+    district: label.meta({ description: 'district or sector' }).optional(),
+  })
+  .meta({
+    title: 'incident.opened',
+    description: 'An incident record is created and graded. The attendance clock starts here.',
+  });
+export const incidentRegraded = z
+  .object({
+    ...envelope,
+    type: z.literal('incident.regraded'),
+    incident: incidentId,
+    grade,
+  })
+  .meta({ title: 'incident.regraded', description: 'The incident’s grade changes.' });
+export const unitDispatched = z
+  .object({
+    ...envelope,
+    type: z.literal('unit.dispatched'),
+    incident: incidentId,
+    unit: unitId,
+  })
+  .meta({ title: 'unit.dispatched', description: 'A resource is assigned to the incident.' });
+export const unitArrived = z
+  .object({
+    ...envelope,
+    type: z.literal('unit.arrived'),
+    incident: incidentId,
+    unit: unitId,
+  })
+  .meta({
+    title: 'unit.arrived',
+    description: 'A resource arrives at the scene. The first arrival stops the attendance clock.',
+  });
+export const victimUpdated = z
+  .object({
+    ...envelope,
+    type: z.literal('victim.updated'),
+    incident: incidentId,
+  })
+  .meta({
+    title: 'victim.updated',
+    description: 'The caller or victim is contacted and told about progress or delay.',
+  });
+export const incidentClosed = z
+  .object({
+    ...envelope,
+    type: z.literal('incident.closed'),
+    incident: incidentId,
+  })
+  .meta({ title: 'incident.closed', description: 'The incident is closed (informational).' });
 
 /** Every event type of contract v1, keyed by its `type` string. */
 export const eventSchemas = {

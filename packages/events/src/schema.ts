@@ -5,10 +5,18 @@ import { EVENT_TIME_PATTERN, parseEventTime } from './event-time.ts';
 export const CONTRACT_VERSION = 1;
 
 /** Identifiers and labels: strings of 1–128 characters (events.md, Envelope). */
+/** A UTF-16 surrogate without its partner: valid in a JSON escape, not in UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export const label = z
   .string({ error: 'expected a string of 1–128 characters' })
   .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters');
+  .max(128, 'must be at most 128 characters')
+  // Stored as UTF-8, a lone surrogate would become U+FFFD and two ids could collide.
+  .refine(
+    (text) => !LONE_SURROGATE.test(text),
+    'must be valid Unicode (a lone surrogate escape was found)',
+  );
 
 export const forceCode = z
   .string({ error: 'expected a force code string' })

@@ -7,3 +7,4 @@ export {
   required,
   UsageError,
 } from './command-line.ts';
+export { type CallmonConfig, ConfigError, configSchema, loadConfig } from './config.ts';

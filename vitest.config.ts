@@ -8,6 +8,7 @@ export default defineConfig({
       'dashboards/*/src/**/*.test.ts',
       'test/**/*.test.ts',
     ],
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     reporters: process.env.CI ? ['default'] : ['default'],

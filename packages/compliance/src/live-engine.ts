@@ -1,10 +1,4 @@
-import {
-  type Area,
-  type CallmonEvent,
-  type Channel,
-  type Grade,
-  isCallEvent,
-} from '@callmon/events';
+import type { Area, CallmonEvent, Channel, Grade } from '@callmon/events';
 import { DeadlineTimers } from './deadline-timers.ts';
 import { type Admission, EventDeduper } from './dedupe.ts';
 import { FactBook } from './fact-book.ts';

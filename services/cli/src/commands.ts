@@ -1,6 +1,7 @@
 import type { CommandIo } from '@callmon/config';
-import { liveCommand } from '@callmon/ingest';
+import { ingestCommand, liveCommand } from '@callmon/ingest';
 import { simulateCommand } from '@callmon/simulator';
+import { startCommand } from './start-command.ts';
 
 export interface Command {
   summary: string;
@@ -9,9 +10,18 @@ export interface Command {
 
 /** Every `callmon` subcommand, dispatched to the service that owns it. */
 export const COMMANDS: Record<string, Command> = {
+  ingest: {
+    summary: 'ingest an NDJSON file of events into the store and exit',
+    run: ingestCommand,
+  },
   live: {
     summary: 'replay an NDJSON file through the live engine and print the snapshot as of a time',
     run: liveCommand,
+  },
+  start: {
+    summary:
+      'run the embedded all-in-one: simulator → ingest → store → live engine, with a terminal view',
+    run: startCommand,
   },
   simulate: {
     summary: 'generate a realistic, seeded control-room event stream as NDJSON',

@@ -1,5 +1,5 @@
 import { PolicyError } from '@callmon/compliance';
-import { type CommandIo, UsageError } from '@callmon/config';
+import { type CommandIo, ConfigError, UsageError } from '@callmon/config';
 import { COMMANDS } from './commands.ts';
 
 function usage(): string {
@@ -31,7 +31,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       );
       return 2;
     }
-    if (error instanceof PolicyError) {
+    if (error instanceof PolicyError || error instanceof ConfigError) {
       io.stderr.write(`callmon ${name}: ${error.message}\n`);
       return 2;
     }

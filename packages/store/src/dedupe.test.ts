@@ -1,0 +1,292 @@
+import { type CallmonEventWire, eventFingerprint, parseEvent } from '@callmon/events';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventRecord, SourcePosition } from './records.ts';
+import { openStore } from './store.ts';
+import { openRawClient, openTestStore, recordsFromLines, type TestStore } from './testing.ts';
+
+let test: TestStore;
+let raw: ClickHouseClient;
+
+beforeAll(async () => {
+  test = await openTestStore();
+  raw = await openRawClient(test.options);
+});
+
+afterAll(async () => {
+  await raw?.close();
+  await test?.cleanup();
+});
+
+/** Physical rows, duplicates included: what the de-duplicating reads must see through. */
+async function storedCopies(force: string): Promise<number> {
+  const result = await raw.query({
+    query: 'SELECT count() AS n FROM events WHERE force = {force:String}',
+    format: 'JSONEachRow',
+    query_params: { force },
+  });
+  const [row] = await result.json<{ n: number | string }>();
+  return Number(row?.n);
+}
+
+function call(force: string, n: number): string[] {
+  const at = Date.UTC(2024, 2, 1, 12) + n * 60_000;
+  const events: CallmonEventWire[] = [
+    {
+      v: 1,
+      id: `c${n}-p`,
+      type: 'call.presented',
+      force,
+      at: new Date(at).toISOString(),
+      call: `c${n}`,
+      channel: '999',
+    },
+    {
+      v: 1,
+      id: `c${n}-a`,
+      type: 'call.answered',
+      force,
+      at: new Date(at + 7_000).toISOString(),
+      call: `c${n}`,
+    },
+  ];
+  return events.map((event) => JSON.stringify(event));
+}
+
+function kafka(offset: number): Omit<SourcePosition, 'offset'> & { firstOffset: number } {
+  return { kind: 'kafka', name: 'callmon.events.v1', partition: 2, firstOffset: offset };
+}
+
+describe('a retried batch (same dedup token) is stored once', () => {
+  it('inserting the identical batch twice keeps one copy', async () => {
+    const force = 'retry-same';
+    const batch = recordsFromLines([...call(force, 1), ...call(force, 2)], kafka(100), 1_000);
+    await test.store.insertEvents(batch, { dedupToken: 'kafka:callmon.events.v1:2:100-103' });
+    await test.store.insertEvents(batch, { dedupToken: 'kafka:callmon.events.v1:2:100-103' });
+    expect(await storedCopies(force)).toBe(4);
+    expect(await test.store.countEvents({ force })).toBe(4);
+  });
+
+  it('the token decides, not the content: a retry stamped with a later arrival is still dropped', async () => {
+    const force = 'retry-restamped';
+    const lines = call(force, 1);
+    await test.store.insertEvents(recordsFromLines(lines, kafka(7), 1_000), {
+      dedupToken: 't-7-8',
+    });
+    await test.store.insertEvents(recordsFromLines(lines, kafka(7), 9_000), {
+      dedupToken: 't-7-8',
+    });
+    expect(await storedCopies(force)).toBe(2);
+    const [first] = await test.store.eventsOfCall(force, 'c1');
+    expect(first!.arrivedAt).toBe(1_000);
+  });
+
+  it('a batch spanning several months (partitions) is dropped whole on retry', async () => {
+    const force = 'retry-partitions';
+    const lines = [0, 1, 2].map((month) =>
+      JSON.stringify({
+        v: 1,
+        id: `m${month}`,
+        type: 'victim.updated',
+        force,
+        at: new Date(Date.UTC(2024, month, 28)).toISOString(),
+        incident: 'i',
+      }),
+    );
+    const batch = recordsFromLines(lines, kafka(0), 1_000);
+    await test.store.insertEvents(batch, { dedupToken: 'months' });
+    await test.store.insertEvents(batch, { dedupToken: 'months' });
+    expect(await storedCopies(force)).toBe(3);
+  });
+
+  it('a token reaches chDB as a quoted literal: quotes, backslashes and newlines are safe', async () => {
+    const force = 'retry-odd-token';
+    const batch = recordsFromLines(
+      call(force, 1),
+      { kind: 'file', name: "/tmp/it's\\odd\n.ndjson", partition: 0 },
+      1,
+    );
+    const token = "file:/tmp/it's\\odd\n.ndjson:1-2";
+    await test.store.insertEvents(batch, { dedupToken: token });
+    await test.store.insertEvents(batch, { dedupToken: token });
+    expect(await storedCopies(force)).toBe(2);
+    expect((await test.store.eventsOfCall(force, 'c1'))[0]!.batch).toBe(token);
+  });
+
+  it('each batch has its own token: a batch after a retried one is not swallowed', async () => {
+    // Regression guard for a chDB quirk: settings passed as clickhouse_settings become a
+    // session-wide SET, so the next insert reused the previous token and was dropped.
+    const force = 'retry-next';
+    await test.store.insertEvents(recordsFromLines(call(force, 1), kafka(0), 1), {
+      dedupToken: 'a',
+    });
+    await test.store.insertEvents(recordsFromLines(call(force, 2), kafka(2), 1), {
+      dedupToken: 'b',
+    });
+    expect(await storedCopies(force)).toBe(4);
+  });
+
+  it('a batch larger than one INSERT is split into chunks that are each idempotent', async () => {
+    const force = 'retry-big';
+    const batch: EventRecord[] = Array.from({ length: 60_000 }, (_, n) => ({
+      event: {
+        v: 1,
+        id: `v${n}`,
+        type: 'victim.updated',
+        force,
+        at: Date.UTC(2024, 0, 1) + n,
+        incident: `i${n % 100}`,
+      },
+      raw: `{"id":"v${n}"}`,
+      arrivedAt: 1,
+      position: { kind: 'kafka', name: 'callmon.events.v1', partition: 2, offset: n },
+    }));
+    await test.store.insertEvents(batch, { dedupToken: 'big' });
+    await test.store.insertEvents(batch, { dedupToken: 'big' });
+    expect(await storedCopies(force)).toBe(60_000);
+  });
+
+  it('an empty token is refused, since it would mean "deduplicate by content" instead', async () => {
+    const batch = recordsFromLines(call('retry-empty', 1), kafka(0), 1);
+    await expect(test.store.insertEvents(batch, { dedupToken: '' })).rejects.toThrow(/dedupToken/);
+  });
+});
+
+describe('the same event in two different batches is counted once', () => {
+  const force = 'overlap';
+  let first: EventRecord[];
+  let second: EventRecord[];
+
+  beforeAll(async () => {
+    // A consumer crashed after writing offsets 0–3 and before committing; its successor
+    // re-reads from 2 with different batch boundaries.
+    const lines = [...call(force, 1), ...call(force, 2), ...call(force, 3)];
+    first = recordsFromLines(lines.slice(0, 4), kafka(0), 1_000);
+    second = recordsFromLines(lines.slice(2), kafka(2), 5_000);
+    await test.store.insertEvents(first, { dedupToken: 'p2:0-3' });
+    await test.store.insertEvents(second, { dedupToken: 'p2:2-5' });
+  });
+
+  it('both copies are kept, because events are immutable', async () => {
+    expect(await storedCopies(force)).toBe(8);
+  });
+
+  it('reads and counts see each event once', async () => {
+    expect(await test.store.countEvents({ force })).toBe(6);
+    const events = await test.store.readEvents({ force });
+    expect(events.map((event) => event.id)).toEqual([
+      'c1-p',
+      'c1-a',
+      'c2-p',
+      'c2-a',
+      'c3-p',
+      'c3-a',
+    ]);
+  });
+
+  it('the audit timeline shows both copies and marks the first to arrive as the counted one', async () => {
+    const timeline = await test.store.eventsOfCall(force, 'c2');
+    expect(timeline.map((entry) => [entry.event.id, entry.arrivedAt, entry.counted])).toEqual([
+      ['c2-p', 1_000, true],
+      ['c2-p', 5_000, false],
+      ['c2-a', 1_000, true],
+      ['c2-a', 5_000, false],
+    ]);
+  });
+
+  it('knownFingerprints reports the stored fingerprint of each known id, once', async () => {
+    const known = await test.store.knownFingerprints(force, ['c2-p', 'c2-p', 'c9-p', 'c3-a']);
+    expect(known).toEqual(
+      new Map([
+        ['c2-p', eventFingerprint(second[0]!.event)],
+        ['c3-a', eventFingerprint(second[3]!.event)],
+      ]),
+    );
+    expect(await test.store.knownFingerprints('another-force', ['c2-p'])).toEqual(new Map());
+    expect(await test.store.knownFingerprints(force, [])).toEqual(new Map());
+  });
+
+  it('knownFingerprints answers for more ids than one look-up query takes', async () => {
+    const ids = Array.from({ length: 25_000 }, (_, n) => `unknown-${n}`);
+    ids.splice(12_345, 0, 'c1-p');
+    ids.push('c3-a');
+    const known = await test.store.knownFingerprints(force, ids);
+    expect([...known.keys()].sort()).toEqual(['c1-p', 'c3-a']);
+  });
+});
+
+describe('same id with different content: the first copy stands, the conflict is recorded', () => {
+  const force = 'conflict';
+  const original = `{"v":1,"id":"c1-p","type":"call.presented","force":"${force}","at":"2024-03-01T12:00:00Z","call":"c1","channel":"999"}`;
+  const changed = `{"v":1,"id":"c1-p","type":"call.presented","force":"${force}","at":"2024-03-01T12:00:30Z","call":"c1","channel":"101"}`;
+
+  it('the ingest path: the stored fingerprint differs, so the second copy goes to rejected as a conflict', async () => {
+    const [stored] = recordsFromLines([original], kafka(10), 1_000);
+    await test.store.insertEvents([stored!], { dedupToken: 'c:10' });
+
+    const [incoming] = recordsFromLines([changed], kafka(11), 2_000);
+    const fingerprint = eventFingerprint(incoming!.event);
+    const known = await test.store.knownFingerprints(force, [incoming!.event.id]);
+    expect(known.get('c1-p')).toBe(eventFingerprint(stored!.event));
+    expect(known.get('c1-p')).not.toBe(fingerprint);
+
+    await test.store.insertRejected(
+      [
+        {
+          raw: changed,
+          reason: 'conflict',
+          detail: `id c1-p is stored with different content (fingerprint ${known.get('c1-p')})`,
+          force,
+          eventId: 'c1-p',
+          fingerprint,
+          arrivedAt: incoming!.arrivedAt,
+          position: incoming!.position,
+        },
+      ],
+      { dedupToken: 'c:11' },
+    );
+
+    expect(await test.store.readEvents({ force })).toEqual([stored!.event]);
+    const conflicts = await test.store.listRejected({ reason: 'conflict', force, limit: 10 });
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({
+      reason: 'conflict',
+      eventId: 'c1-p',
+      fingerprint,
+      position: { kind: 'kafka', name: 'callmon.events.v1', partition: 2, offset: 11 },
+    });
+    expect(conflicts[0]!.raw.toString('utf8')).toBe(changed);
+  });
+
+  it('if a conflicting copy is written anyway (a second writer), reads still show only the first', async () => {
+    const [late] = recordsFromLines([changed], kafka(11), 3_000);
+    await test.store.insertEvents([late!], { dedupToken: 'rogue:11' });
+    expect(await storedCopies(force)).toBe(2);
+    const events = await test.store.readEvents({ force });
+    const parsed = parseEvent(original);
+    expect(events).toEqual([parsed.ok && parsed.event]);
+    expect(await test.store.countEvents({ force })).toBe(1);
+    const timeline = await test.store.eventsOfCall(force, 'c1');
+    expect(timeline.map((entry) => [entry.arrivedAt, entry.counted])).toEqual([
+      [1_000, true],
+      [3_000, false],
+    ]);
+    const known = await test.store.knownFingerprints(force, ['c1-p']);
+    expect(known.get('c1-p')).toBe(eventFingerprint(events[0]!));
+  });
+});
+
+describe('deduplication survives a restart', () => {
+  it('a batch retried after the store was closed and reopened is still dropped', async () => {
+    const force = 'restart';
+    const batch = recordsFromLines(call(force, 1), kafka(40), 1_000);
+    await test.store.insertEvents(batch, { dedupToken: 'restart:40-41' });
+    await raw.close();
+    await test.store.close();
+
+    test.store = await openStore(test.options);
+    raw = await openRawClient(test.options);
+    await test.store.insertEvents(batch, { dedupToken: 'restart:40-41' });
+    expect(await storedCopies(force)).toBe(2);
+  });
+});

@@ -1,0 +1,22 @@
+export type { EmbeddedStoreOptions, ServerStoreOptions, StoreOptions } from './connection.ts';
+export { type AppliedMigration, MigrationMismatchError } from './migrations/index.ts';
+export {
+  type EventRecord,
+  IDENTITY_REJECT_REASONS,
+  type RejectedEntry,
+  type RejectedReason,
+  type RejectedRecord,
+  SOURCE_KINDS,
+  type SourceKind,
+  type SourcePosition,
+  type StoredEvent,
+} from './records.ts';
+export {
+  type EventCountQuery,
+  type EventRange,
+  type InsertOptions,
+  openStore,
+  type RejectedQuery,
+  type Store,
+  StoreFailedError,
+} from './store.ts';

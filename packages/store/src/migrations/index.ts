@@ -1,0 +1,9 @@
+import { events } from './0001-events.ts';
+import { rejectedEvents } from './0002-rejected-events.ts';
+import type { Migration } from './migration.ts';
+
+/** Every migration, in the order it is applied. */
+export const MIGRATIONS: readonly Migration[] = [events, rejectedEvents];
+
+export type { Migration } from './migration.ts';
+export { type AppliedMigration, applyMigrations, MigrationMismatchError } from './runner.ts';

@@ -1,0 +1,163 @@
+import { openTestStore, type TestStore } from '@callmon/store/testing';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IngestPipeline, type RawInput } from './pipeline.ts';
+
+const log = pino({ level: 'silent' });
+const clock = { now: () => Date.parse('2024-02-20T00:00:00Z') };
+const line = (event: Record<string, unknown>) =>
+  JSON.stringify({ v: 1, force: 'northants', ...event });
+
+/** A file of every kind of line, with what each must come to (worked by hand). */
+const LINES: string[] = [
+  line({
+    id: 'c1-p',
+    type: 'call.presented',
+    at: '2024-02-19T21:04:05.123Z',
+    call: 'c1',
+    channel: '999',
+  }), // accepted
+  line({ id: 'c1-a', type: 'call.answered', at: '2024-02-19T21:04:13.900Z', call: 'c1' }), // accepted
+  line({ id: 'c1-a', type: 'call.answered', at: '2024-02-19T21:04:13.900Z', call: 'c1' }), // duplicate
+  line({
+    id: 'c1-a',
+    type: 'call.answered',
+    at: '2024-02-19T22:04:13.900+01:00',
+    call: 'c1',
+    x: 1,
+  }), // duplicate: same content
+  line({ id: 'c1-a', type: 'call.answered', at: '2024-02-19T21:04:14Z', call: 'c1' }), // conflict
+  '{"v":1,"id":"bad"', // invalid_json
+  '[1,2,3]', // not_an_object
+  line({ v: 2, id: 'v2', type: 'call.presented' }), // unsupported_version
+  line({ id: 'u1', type: 'call.teleported', at: '2024-02-19T21:00:00Z' }), // unknown_type
+  line({ id: 'm1', type: 'call.answered', at: '2024-02-19T21:00:00Z' }), // missing_field call
+  line({ id: 'z1', type: 'call.closed', at: '2024-02-19T21:00:00', call: 'c1' }), // invalid_field at (no zone)
+  line({
+    id: 'c2-p',
+    type: 'call.presented',
+    at: '2024-02-18T09:00:00Z',
+    call: 'c2',
+    channel: '101',
+  }), // accepted (late)
+  JSON.stringify({
+    v: 1,
+    force: 'kent',
+    id: 'c1-a',
+    type: 'call.answered',
+    at: '2024-02-19T21:00:00Z',
+    call: 'c1',
+  }), // accepted: other force, same id
+];
+
+function inputs(lines: string[], name: string): RawInput[] {
+  return lines.map((text, index) => ({
+    bytes: Buffer.from(text),
+    position: { kind: 'file' as const, name, partition: 0, offset: index + 1 },
+    arrivedAt: clock.now(),
+  }));
+}
+
+async function ingest(test: TestStore, lines: RawInput[], batchRows: number) {
+  const pipeline = new IngestPipeline({ store: test.store, log, clock, batchRows });
+  for (const input of lines) await pipeline.offer(input);
+  await pipeline.flush();
+  return pipeline.counts;
+}
+
+describe('ingest pipeline', () => {
+  let test: TestStore;
+  beforeAll(async () => {
+    test = await openTestStore();
+  });
+  afterAll(async () => {
+    await test?.cleanup();
+  });
+
+  it('accounts for every line exactly and stores each rejection with its reason', async () => {
+    const junk: RawInput = {
+      bytes: Buffer.from([0xff, 0xfe]),
+      position: { kind: 'file', name: 'mixed.ndjson', partition: 0, offset: LINES.length + 1 },
+      arrivedAt: clock.now(),
+    };
+    const bytes = [...inputs(LINES, 'mixed.ndjson'), junk];
+    const counts = await ingest(test, bytes, 4);
+    expect(counts).toEqual({
+      accepted: 4,
+      duplicates: 2,
+      conflicts: 1,
+      rejected: 7,
+      rejectedByReason: {
+        invalid_json: 1,
+        not_an_object: 1,
+        unsupported_version: 1,
+        unknown_type: 1,
+        missing_field: 1,
+        invalid_field: 1,
+        invalid_encoding: 1,
+      },
+    });
+    expect(await test.store.countEvents({ force: 'northants' })).toBe(3);
+    expect(await test.store.countEvents({ force: 'kent' })).toBe(1);
+    const byReason = Object.fromEntries(await test.store.countRejected());
+    expect(byReason).toMatchObject({
+      duplicate: 2,
+      conflict: 1,
+      invalid_json: 1,
+      not_an_object: 1,
+      unsupported_version: 1,
+      unknown_type: 1,
+      missing_field: 1,
+      invalid_field: 1,
+      invalid_encoding: 1,
+    });
+    const [stored] = await test.store.listRejected({ reason: 'invalid_encoding', limit: 10 });
+    expect([...stored!.raw]).toEqual([0xff, 0xfe]);
+    expect(stored!.position.offset).toBe(LINES.length + 1);
+  });
+
+  it('accepts nothing the second time the same file is ingested, whatever the batch size', async () => {
+    const counts = await ingest(test, inputs(LINES, 'mixed.ndjson'), 5);
+    expect(counts.accepted).toBe(0);
+    expect(counts.duplicates).toBe(2 + 4);
+    expect(counts.conflicts).toBe(1);
+    expect(await test.store.countEvents()).toBe(4);
+  });
+
+  it('retries a failing store write with the same batch and loses nothing', async () => {
+    let failures = 2;
+    const flaky = new Proxy(test.store, {
+      get(target, property, receiver) {
+        if (property === 'insertEvents') {
+          return (...args: Parameters<typeof target.insertEvents>) => {
+            if (failures-- > 0) return Promise.reject(new Error('connection reset'));
+            return target.insertEvents(...args);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const fresh = [
+      line({
+        id: 'c9-p',
+        type: 'call.presented',
+        at: '2024-02-19T23:00:00Z',
+        call: 'c9',
+        channel: '999',
+      }),
+    ];
+    const pipeline = new IngestPipeline({
+      store: flaky,
+      log,
+      clock,
+      batchRows: 10,
+      sleep: async () => {},
+    });
+    for (const input of inputs(fresh, 'flaky.ndjson')) await pipeline.offer(input);
+    await pipeline.flush();
+    expect(failures).toBe(-1);
+    expect(pipeline.counts.accepted).toBe(1);
+    expect(await test.store.countEvents({ force: 'northants' })).toBe(4);
+  });
+});

@@ -1,6 +1,7 @@
 export { INGEST_HELP, ingestCommand, summaryLine } from './ingest-command.ts';
 export { LIVE_HELP, liveCommand } from './live-command.ts';
 export { describeCounts, type ReplayCounts, replayLive } from './live-replay.ts';
+export { LiveBus, type LiveBusEvents, LiveState } from './live-state.ts';
 export { createLog } from './log.ts';
 export { isBlank, openNdjson, readNdjsonLines, type SourceLine } from './ndjson-source.ts';
 export {
@@ -12,6 +13,5 @@ export {
   validate,
 } from './pipeline.ts';
 export { loadPolicy } from './policy-file.ts';
-export { systemClock } from './system-clock.ts';
-export { LiveBus, type LiveBusEvents, LiveState } from './live-state.ts';
 export { Progress } from './progress.ts';
+export { systemClock } from './system-clock.ts';

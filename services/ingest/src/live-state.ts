@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { LiveEngine, type LiveAlert, type LiveSnapshot, type Policy } from '@callmon/compliance';
+import { type LiveAlert, LiveEngine, type LiveSnapshot, type Policy } from '@callmon/compliance';
 import type { CallmonEvent } from '@callmon/events';
 
 export interface LiveBusEvents {
@@ -44,7 +44,9 @@ export class LiveState {
         policy: this.policy,
         onAlert: (alert: LiveAlert) => this.bus.emit('alert', alert),
       };
-      engine = new LiveEngine(this.startAt === undefined ? options : { ...options, startAt: this.startAt });
+      engine = new LiveEngine(
+        this.startAt === undefined ? options : { ...options, startAt: this.startAt },
+      );
       this.engines.set(force, engine);
     }
     return engine;

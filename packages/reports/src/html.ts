@@ -8,7 +8,7 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
 }
 
@@ -33,12 +33,12 @@ export function weeklyReportHtml(report: WeeklyReport): string {
   const attendanceRows = Object.entries(report.attendance)
     .map(
       ([key, a]) =>
-        `<tr><th scope="row">${escape(key)}</th>${cell(a.incidents)}${cell(a.attended)}${cell(a.within)}${cell(a.breached)}${cell(a.pending)}${cell(a.compliance, 'ratio')}${cell(a.attend_ms.p50, 'ms')}${cell(a.attend_ms.p90, 'ms')}${cell(a.attend_ms.p95, 'ms')}${cell(a.attend_ms.max, 'ms')}${cell(a.attend_ms.mean, 'ms')}</tr>`,
+        `<tr><th scope="row">${escapeHtml(key)}</th>${cell(a.incidents)}${cell(a.attended)}${cell(a.within)}${cell(a.breached)}${cell(a.pending)}${cell(a.compliance, 'ratio')}${cell(a.attend_ms.p50, 'ms')}${cell(a.attend_ms.p90, 'ms')}${cell(a.attend_ms.p95, 'ms')}${cell(a.attend_ms.max, 'ms')}${cell(a.attend_ms.mean, 'ms')}</tr>`,
     )
     .join('\n');
   const v = report.victim_updates;
   const q = report.data_quality;
-  const title = `Weekly report ${escape(report.force)} ${escape(report.week)}`;
+  const title = `Weekly report ${escapeHtml(report.force)} ${escapeHtml(report.week)}`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -56,8 +56,8 @@ td.none { color: #666; }
 </head>
 <body>
 <h1>${title}</h1>
-<p>Force <strong>${escape(report.force)}</strong>, ISO week <strong>${escape(report.week)}</strong>
-(${escape(report.from)} to ${escape(report.to)}, UTC), as of ${escape(report.as_of)}, policy <strong>${escape(report.policy)}</strong>.</p>
+<p>Force <strong>${escapeHtml(report.force)}</strong>, ISO week <strong>${escapeHtml(report.week)}</strong>
+(${escapeHtml(report.from)} to ${escapeHtml(report.to)}, UTC), as of ${escapeHtml(report.as_of)}, policy <strong>${escapeHtml(report.policy)}</strong>.</p>
 <table>
 <caption>Calls</caption>
 <thead><tr><th scope="col">channel</th><th>presented</th><th>answered</th><th>abandoned</th><th>unresolved</th><th>within</th><th>breached</th><th>pending</th><th>excluded</th><th>compliance</th><th>p50</th><th>p90</th><th>p95</th><th>max</th><th>mean</th><th>≤ 10 s</th><th>10–60 s</th><th>&gt; 60 s</th></tr></thead>

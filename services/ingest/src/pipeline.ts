@@ -122,6 +122,10 @@ export class IngestPipeline {
     const { events, rejected } = await this.dedupe(validated);
     await this.store(events, rejected, token);
     this.count(events, rejected);
+    this.options.log.debug(
+      { batch: token, inputs: batch.length, accepted: events.length, rejected: rejected.length },
+      'batch stored',
+    );
     if (events.length > 0) this.options.onDurable?.(events.map((record) => record.event));
   }
 

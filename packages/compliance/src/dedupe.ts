@@ -1,40 +1,52 @@
-import { type CallmonEvent, eventContentHash } from '@callmon/events';
+import { type CallmonEvent, eventFingerprint } from '@callmon/events';
 
 export type Admission = 'accepted' | 'duplicate' | 'conflict';
 
 /**
- * events.md idempotency: the first copy of a (force, id) is accepted; a later copy with
- * the same content is a duplicate and changes nothing; one with different content is a
- * conflict, kept out and counted. Content is compared by a 53-bit hash of the event's
- * fingerprint, so a week of ids fits in little memory; two different contents under one
- * (force, id) colliding is a 1-in-2^53 event.
+ * events.md idempotency for one force: the first copy of an id is accepted; a later copy
+ * with the same content is a duplicate and changes nothing; one with different content
+ * is a conflict, kept out and counted. The first copy itself is kept, so admitting an
+ * event costs one map lookup; content is compared (by fingerprint) only when an id
+ * comes again, which is rare.
  */
-export class EventDeduper {
-  private readonly byForce = new Map<string, Map<string, number>>();
+export class ForceDeduper {
+  private readonly firstCopies = new Map<string, CallmonEvent>();
 
   admit(event: CallmonEvent): Admission {
-    let seen = this.byForce.get(event.force);
-    if (seen === undefined) {
-      seen = new Map();
-      this.byForce.set(event.force, seen);
-    }
-    const content = eventContentHash(event);
-    const first = seen.get(event.id);
+    const first = this.firstCopies.get(event.id);
     if (first === undefined) {
-      seen.set(event.id, content);
+      this.firstCopies.set(event.id, event);
       return 'accepted';
     }
-    return first === content ? 'duplicate' : 'conflict';
+    return eventFingerprint(first) === eventFingerprint(event) ? 'duplicate' : 'conflict';
   }
 
   /** Forget an event id (the live engine evicts ids older than its horizon). */
-  forget(force: string, id: string): void {
-    this.byForce.get(force)?.delete(id);
+  forget(id: string): void {
+    this.firstCopies.delete(id);
+  }
+
+  get size(): number {
+    return this.firstCopies.size;
+  }
+}
+
+/** {@link ForceDeduper} across forces: ids are unique per force. */
+export class EventDeduper {
+  private readonly byForce = new Map<string, ForceDeduper>();
+
+  admit(event: CallmonEvent): Admission {
+    let deduper = this.byForce.get(event.force);
+    if (deduper === undefined) {
+      deduper = new ForceDeduper();
+      this.byForce.set(event.force, deduper);
+    }
+    return deduper.admit(event);
   }
 
   get size(): number {
     let size = 0;
-    for (const seen of this.byForce.values()) size += seen.size;
+    for (const deduper of this.byForce.values()) size += deduper.size;
     return size;
   }
 }

@@ -7,7 +7,7 @@ export {
   localMidnightToUtc,
   zoneOffsetMs,
 } from './calendar.ts';
-export { type Admission, EventDeduper } from './dedupe.ts';
+export { type Admission, EventDeduper, ForceDeduper } from './dedupe.ts';
 export { FactBook } from './fact-book.ts';
 export {
   type CallFacts,

@@ -1,6 +1,6 @@
 import type { Area, CallmonEvent, Channel, Grade } from '@callmon/events';
 import { DeadlineTimers } from './deadline-timers.ts';
-import { type Admission, EventDeduper } from './dedupe.ts';
+import { type Admission, ForceDeduper } from './dedupe.ts';
 import { FactBook } from './fact-book.ts';
 import type { CallFacts, IncidentFacts } from './facts.ts';
 import type { Policy } from './policy.ts';
@@ -150,7 +150,7 @@ export class LiveEngine {
   readonly policy: Policy;
   private readonly latenessMs: number;
   private readonly onAlert: ((alert: LiveAlert) => void) | undefined;
-  private readonly deduper = new EventDeduper();
+  private readonly deduper = new ForceDeduper();
   private readonly book = new FactBook<LiveCall, LiveIncident>(
     (call) => this.track({ call, status: 'idle', wakeAt: Number.NaN, lastAt: this.applyingAt }),
     (incident) =>
@@ -488,7 +488,7 @@ export class LiveEngine {
     }
     for (const [hour, ids] of this.idsByHour) {
       if (hour >= horizonHour) continue;
-      for (const id of ids) this.deduper.forget(this.force, id);
+      for (const id of ids) this.deduper.forget(id);
       this.idsByHour.delete(hour);
     }
   }

@@ -1,7 +1,6 @@
 export { formatUtc, parseEventTime } from './event-time.ts';
 export { eventJsonSchema } from './json-schema.ts';
 export {
-  eventContentHash,
   eventFingerprint,
   MAX_EVENT_BYTES,
   type ParseResult,

@@ -1,9 +1,24 @@
-import { type CallmonEvent, type EventType, parseEvent } from '@callmon/events';
+import { type CallmonEvent, parseEvent } from '@callmon/events';
 import { describe, expect, it } from 'vitest';
 import { type LiveAlert, LiveEngine } from './live-engine.ts';
 import { Policy } from './policy.ts';
 import { rollingSnapshot } from './reports.ts';
 import { TargetAlarm } from './target-alarm.ts';
+import {
+  abandoned,
+  answered,
+  arrived,
+  DAY,
+  FORCE,
+  HOUR,
+  MINUTE,
+  opened,
+  presented,
+  regraded,
+  SECOND,
+  T0,
+  updated,
+} from './test-events.ts';
 
 /**
  * The live engine and the window alarm against docs/metrics.md: an item is breached at
@@ -12,45 +27,7 @@ import { TargetAlarm } from './target-alarm.ts';
  * wire events parsed by the real contract; expected instants are worked by hand.
  */
 
-const FORCE = 'northants';
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const T0 = Date.parse('2024-02-20T10:00:00.000Z');
-
-let serial = 0;
-
-/** One event as a control room sends it: a JSON line through `parseEvent`. */
-function wire(type: EventType, at: number, fields: Record<string, unknown>): CallmonEvent {
-  const line = JSON.stringify({
-    v: 1,
-    id: `ev-${++serial}`,
-    type,
-    force: FORCE,
-    ...fields,
-    at: new Date(at).toISOString(),
-  });
-  const parsed = parseEvent(line);
-  if (!parsed.ok) throw new Error(`fixture breaks the contract (${parsed.detail}): ${line}`);
-  return parsed.event;
-}
-
-type Extra = Record<string, unknown>;
 type Channel = '999' | '101';
-
-const presented = (call: string, at: number, channel: Channel = '999', extra: Extra = {}) =>
-  wire('call.presented', at, { call, channel, ...extra });
-const answered = (call: string, at: number, extra: Extra = {}) =>
-  wire('call.answered', at, { call, ...extra });
-const abandoned = (call: string, at: number) => wire('call.abandoned', at, { call });
-const opened = (incident: string, at: number, grade: number, area = 'urban') =>
-  wire('incident.opened', at, { incident, grade, area });
-const regraded = (incident: string, at: number, grade: number) =>
-  wire('incident.regraded', at, { incident, grade });
-const arrived = (incident: string, at: number) =>
-  wire('unit.arrived', at, { incident, unit: 'NR12' });
-const updated = (incident: string, at: number) => wire('victim.updated', at, { incident });
 
 const uk = Policy.ukDefault();
 

@@ -1,10 +1,25 @@
-import { type CallmonEvent, type EventType, parseEvent } from '@callmon/events';
+import { type CallmonEvent, parseEvent } from '@callmon/events';
 import { describe, expect, it } from 'vitest';
 import { isoWeekOf } from './calendar.ts';
 import { distribution, nearestRank } from './figures.ts';
 import { Policy, PolicyError } from './policy.ts';
 import { factsAsOf, rollingSnapshot, weeklyReport } from './reports.ts';
 import { assessCall, assessIncident } from './rules.ts';
+import {
+  abandoned,
+  answered,
+  arrived,
+  DAY,
+  FORCE,
+  HOUR,
+  MINUTE,
+  opened,
+  presented,
+  regraded,
+  SECOND,
+  T0,
+  updated,
+} from './test-events.ts';
 
 /**
  * docs/metrics.md, section by section, as executable examples. Fixtures are wire events
@@ -12,58 +27,11 @@ import { assessCall, assessIncident } from './rules.ts';
  * the spec's wording, never read back from the code under test.
  */
 
-const FORCE = 'northants';
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-/** Tuesday of ISO week 2024-W08; February is GMT, so London local time is UTC. */
-const T0 = Date.parse('2024-02-20T10:00:00.000Z');
 const WEEK = '2024-W08';
 /** Late enough that every fixture of the week is fully visible. */
 const AFTER_WEEK = Date.parse('2024-03-01T00:00:00.000Z');
 
-// ---- fixtures from the event contract -------------------------------------------------
-
-let serial = 0;
-
-/** One event as a control room sends it: a JSON line through `parseEvent`. */
-function wire(type: EventType, at: number, fields: Record<string, unknown>): CallmonEvent {
-  const line = JSON.stringify({
-    v: 1,
-    id: `ev-${++serial}`,
-    type,
-    force: FORCE,
-    ...fields,
-    at: new Date(at).toISOString(),
-  });
-  const parsed = parseEvent(line);
-  if (!parsed.ok) throw new Error(`fixture breaks the contract (${parsed.detail}): ${line}`);
-  return parsed.event;
-}
-
-type Extra = Record<string, unknown>;
 type Channel = '999' | '101';
-type Area = 'urban' | 'rural';
-
-const presented = (call: string, at: number, channel: Channel = '999', extra: Extra = {}) =>
-  wire('call.presented', at, { call, channel, ...extra });
-const answered = (call: string, at: number, extra: Extra = {}) =>
-  wire('call.answered', at, { call, ...extra });
-const abandoned = (call: string, at: number, extra: Extra = {}) =>
-  wire('call.abandoned', at, { call, ...extra });
-const opened = (
-  incident: string,
-  at: number,
-  grade: number,
-  area: Area = 'urban',
-  extra: Extra = {},
-) => wire('incident.opened', at, { incident, grade, area, ...extra });
-const regraded = (incident: string, at: number, grade: number, extra: Extra = {}) =>
-  wire('incident.regraded', at, { incident, grade, ...extra });
-const arrived = (incident: string, at: number) =>
-  wire('unit.arrived', at, { incident, unit: 'NR12' });
-const updated = (incident: string, at: number) => wire('victim.updated', at, { incident });
 
 /** A 999/101 call presented at `at` and answered `afterMs` later. */
 const answeredCall = (call: string, at: number, afterMs: number, channel: Channel = '999') => [

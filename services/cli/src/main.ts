@@ -1,6 +1,7 @@
 import { PolicyError } from '@callmon/compliance';
 import { type CommandIo, ConfigError, UsageError } from '@callmon/config';
 import { COMMANDS } from './commands.ts';
+import { runWithStdinMoved } from './stdin-guard.ts';
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
@@ -50,15 +51,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
-    (exitCode) => {
-      process.exitCode = exitCode;
-    },
-    (error: unknown) => {
-      process.stderr.write(
-        `callmon: unexpected failure: ${(error as Error).stack ?? String(error)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
+  const argv = process.argv.slice(2);
+  runWithStdinMoved(argv)
+    .then((exitCode) => exitCode ?? main(argv, { stdout: process.stdout, stderr: process.stderr }))
+    .then(
+      (exitCode) => {
+        process.exitCode = exitCode;
+      },
+      (error: unknown) => {
+        process.stderr.write(
+          `callmon: unexpected failure: ${(error as Error).stack ?? String(error)}\n`,
+        );
+        process.exitCode = 1;
+      },
+    );
 }

@@ -46,9 +46,16 @@ export async function* readNdjsonLines(input: Readable): AsyncGenerator<SourceLi
   }
 }
 
-/** Open `path` for reading, or standard input for `-`. */
+/**
+ * Open `path` for reading, or standard input for `-` — which the CLI may have moved to
+ * another descriptor (`CALLMON_STDIN_FD`) to keep it away from chDB.
+ */
 export function openNdjson(path: string): Readable {
-  return path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
+  if (path !== '-') return createReadStream(path, { highWaterMark: 1 << 20 });
+  const movedFd = process.env.CALLMON_STDIN_FD;
+  return movedFd === undefined
+    ? process.stdin
+    : createReadStream('', { fd: Number(movedFd), highWaterMark: 1 << 20 });
 }
 
 /** Whether a line holds nothing but white space (skipped, not counted). */

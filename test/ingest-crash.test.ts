@@ -96,5 +96,26 @@ describe('kill -9 during an ingest', () => {
     expect(after.count).toBe(cleanSummary.accepted);
     expect(after.events).toEqual(expected.events);
     expect(after.report).toEqual(expected.report);
+    // And the report computed in SQL by `callmon report weekly`, likewise.
+    const sqlReport = (dataDir: string) =>
+      spawnSync(
+        'node',
+        [
+          ...cli,
+          'report',
+          'weekly',
+          '--force',
+          'northants',
+          '--week',
+          '2024-W08',
+          '--as-of',
+          '2024-03-01T00:00:00Z',
+          '--data-dir',
+          dataDir,
+        ],
+        { cwd: root, encoding: 'utf8' },
+      ).stdout;
+    expect(JSON.parse(sqlReport(crashed))).toEqual(JSON.parse(sqlReport(clean)));
+    expect(JSON.parse(sqlReport(crashed))).toEqual(expected.report);
   }, 300_000);
 });

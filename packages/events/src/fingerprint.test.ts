@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { eventFingerprint, parseEvent } from './parse.ts';
+import type { CallmonEvent } from './schema.ts';
 import {
   contractTypes,
   fullEvents,
@@ -99,5 +101,50 @@ describe('event fingerprint', () => {
     // handler "h".
     const forged = { ...answered, call: 'c",,,"h' };
     expect(fingerprint(forged)).not.toBe(fingerprint(honest));
+  });
+
+  it('is every content field, in a fixed order, JSON-quoted when a string', () => {
+    // The definition, written plainly; eventFingerprint is a faster spelling of it.
+    const order = ['v', 'type', 'force', 'id', 'at', 'source', 'call', 'channel', 'queue'];
+    const rest = ['handler', 'incident', 'grade', 'area', 'district', 'unit'];
+    const reference = (event: Record<string, unknown>) =>
+      [...order, ...rest]
+        .map((name) => {
+          const value = event[name];
+          if (value === undefined) return ',';
+          return `,${typeof value === 'number' ? value : JSON.stringify(value)}`;
+        })
+        .join('');
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'grapheme' }),
+      fc.constantFrom('"', '\\', '\u0000', '\u001f', '\u2028', '\ud800', '\udc00x', '😀', ''),
+    );
+    const maybe = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined });
+    fc.assert(
+      fc.property(
+        fc.record({
+          v: fc.constant(1),
+          type: text,
+          force: text,
+          id: text,
+          at: fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
+          source: maybe(text),
+          call: maybe(text),
+          channel: maybe(text),
+          queue: maybe(text),
+          handler: maybe(text),
+          incident: maybe(text),
+          grade: maybe(fc.integer({ min: 1, max: 4 })),
+          area: maybe(text),
+          district: maybe(text),
+          unit: maybe(text),
+        }),
+        (event) => {
+          expect(eventFingerprint(event as unknown as CallmonEvent)).toBe(reference(event));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

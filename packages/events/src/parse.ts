@@ -128,25 +128,6 @@ export function parseEventObject(object: Record<string, unknown>): ParseResult {
   return reject('invalid_field', `field "${field}": ${issue.message}`, field);
 }
 
-/** Every field any event type can carry, in the fixed order of the fingerprint. */
-const CONTENT_FIELDS = [
-  'v',
-  'type',
-  'force',
-  'id',
-  'at',
-  'source',
-  'call',
-  'channel',
-  'queue',
-  'handler',
-  'incident',
-  'grade',
-  'area',
-  'district',
-  'unit',
-] as const;
-
 /**
  * The canonical content of an accepted event: its known fields, normalised (`at` in
  * UTC ms), in a fixed order. Two copies with the same (force, id) and the same
@@ -156,12 +137,52 @@ const CONTENT_FIELDS = [
  */
 export function eventFingerprint(event: CallmonEvent): string {
   const fields = event as unknown as Record<string, string | number | undefined>;
-  // Strings go through JSON.stringify so that no value can fake a field boundary.
-  let content = '';
-  for (const name of CONTENT_FIELDS) {
-    const value = fields[name];
-    content +=
-      value === undefined ? ',' : `,${typeof value === 'number' ? value : JSON.stringify(value)}`;
-  }
+  // Every field any event type can carry, in this fixed order; named property loads
+  // rather than a loop over the names.
+  const content =
+    fingerprintPart(fields.v) +
+    fingerprintPart(fields.type) +
+    fingerprintPart(fields.force) +
+    fingerprintPart(fields.id) +
+    fingerprintPart(fields.at) +
+    fingerprintPart(fields.source) +
+    fingerprintPart(fields.call) +
+    fingerprintPart(fields.channel) +
+    fingerprintPart(fields.queue) +
+    fingerprintPart(fields.handler) +
+    fingerprintPart(fields.incident) +
+    fingerprintPart(fields.grade) +
+    fingerprintPart(fields.area) +
+    fingerprintPart(fields.district) +
+    fingerprintPart(fields.unit);
+  // `+` builds a tree of some 30 string pieces; callers keep fingerprints (the ingest for
+  // a whole run), and a young-generation GC copies every piece of every one still held.
+  // Converting to a number (NaN: it starts with a comma) makes V8 flatten it to one string
+  // now: a loop that keeps three batches of 10 000 fingerprints ran 2–3× faster.
+  flatten(content);
   return content;
+}
+
+/** Counted, never read: an unused conversion would be optimised away, and with it the flattening. */
+let _flattened = 0;
+
+function flatten(text: string): void {
+  if (!Number.isNaN(Number(text))) _flattened++;
+}
+
+/**
+ * A string that JSON.stringify would only wrap in quotes: no quote, backslash or control
+ * character, and no surrogate (a lone one would be escaped; pairs take the slow path too).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters JSON.stringify escapes
+const PLAIN_JSON_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+function fingerprintPart(value: string | number | undefined): string {
+  if (value === undefined) return ',';
+  if (typeof value === 'number') return `,${value}`;
+  // Strings are JSON-quoted so that no value can fake a field boundary; quoting a plain
+  // one directly gives the same text as JSON.stringify, in half the time.
+  return typeof value === 'string' && PLAIN_JSON_STRING.test(value)
+    ? `,"${value}"`
+    : `,${JSON.stringify(value)}`;
 }

@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 
 /** Embedded: chDB on a local data folder (the default mode). */
@@ -25,6 +25,11 @@ export interface Connection {
   readonly mode: 'embedded' | 'server';
   /** Where the data lives, for logs and errors: a folder or a URL without credentials. */
   readonly location: string;
+  /**
+   * Embedded only: a folder of this process's own for batch files that the engine reads
+   * with `file()` (inside the data folder, which chDB locks to one process).
+   */
+  readonly insertDir?: string;
   /** Close the client; for chDB, also wait until the engine has let go of the folder. */
   close(): Promise<void>;
 }
@@ -37,6 +42,9 @@ export interface Connection {
 let embeddedFolder: string | null = null;
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/** Under the data folder: batch files on their way into the engine (embedded mode). */
+const INSERT_DIR = 'insert-batches';
 
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -57,10 +65,21 @@ async function connectEmbedded(dataDir: string): Promise<Connection> {
     await mkdir(folder, { recursive: true });
     const client = await createChdbClient(folder);
     const { drainPending } = await import('chdb');
+    // The engine holds the folder's lock now, so whatever is in here was left by a
+    // process that died mid-insert.
+    const insertDir = join(folder, INSERT_DIR);
+    try {
+      await rm(insertDir, { recursive: true, force: true });
+      await mkdir(insertDir);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
     return {
       client,
       mode: 'embedded',
       location: folder,
+      insertDir,
       async close() {
         try {
           await client.close();

@@ -11,6 +11,7 @@ export {
   type SourcePosition,
   type StoredEvent,
 } from './records.ts';
+export type { RollingSnapshotOptions, WeeklyReportOptions } from './reports/reports.ts';
 export {
   type EventCountQuery,
   type EventRange,

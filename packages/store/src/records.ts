@@ -1,4 +1,5 @@
 import { type CallmonEvent, eventFingerprint, type RejectReason } from '@callmon/events';
+import type { RowBinaryWriter } from './row-binary.ts';
 
 /** Where an input came from: enough to find it again at its source. */
 export const SOURCE_KINDS = ['file', 'kafka', 'simulator'] as const;
@@ -22,6 +23,17 @@ export interface EventRecord {
   /** When the ingest received it, UTC milliseconds (the ingest's clock, not the event's). */
   arrivedAt: number;
   position: SourcePosition;
+  /**
+   * `eventFingerprint(event)`, when the caller has computed it already (the ingest does,
+   * to tell duplicates from conflicts); the store computes it when absent. It must be
+   * exactly that function's result: it is what later duplicate checks compare against.
+   */
+  fingerprint?: string;
+  /**
+   * The UTF-8 encoding of `raw`, when the caller has it (the ingest has the bytes it
+   * read): the embedded store copies them as they are instead of encoding `raw` again.
+   */
+  rawBytes?: Uint8Array;
 }
 
 /** One stored copy of an event, as the audit timelines show it. */
@@ -126,7 +138,7 @@ export function eventRowLine(record: EventRecord, batch: string): string {
     fields.area ?? null,
     fields.district ?? null,
     fields.unit ?? null,
-    eventFingerprint(event),
+    record.fingerprint ?? eventFingerprint(event),
     record.raw,
     record.arrivedAt,
     position.kind,
@@ -135,6 +147,51 @@ export function eventRowLine(record: EventRecord, batch: string): string {
     position.offset,
     batch,
   ]);
+}
+
+/**
+ * An event row in an embedded batch file (RowBinary), column by column in the order
+ * {@link writeEventRow} writes them, with the engine's types; `at` and `arrived_at` go as
+ * integer milliseconds and {@link EVENT_FILE_SELECT} converts them.
+ */
+export const EVENT_FILE_STRUCTURE =
+  'force String, id String, type String, at_ms Int64, v UInt8, source Nullable(String), call Nullable(String), channel Nullable(String), queue Nullable(String), handler Nullable(String), incident Nullable(String), grade Nullable(UInt8), area Nullable(String), district Nullable(String), unit Nullable(String), fingerprint String, raw String, arrived_ms Int64, source_kind String, source_name String, source_partition UInt32, source_offset UInt64';
+
+/** The `events` columns an INSERT … SELECT from a batch file fills, `batch` last. */
+export const EVENT_FILE_COLUMNS = `force, id, type, at, v, ${OPTIONAL_FIELDS.join(', ')}, fingerprint, raw, arrived_at, source_kind, source_name, source_partition, source_offset, batch`;
+
+/** The SELECT list over {@link EVENT_FILE_STRUCTURE} for {@link EVENT_FILE_COLUMNS}, less `batch`. */
+export const EVENT_FILE_SELECT = `force, id, type, fromUnixTimestamp64Milli(at_ms, 'UTC'), v, ${OPTIONAL_FIELDS.join(', ')}, fingerprint, raw, fromUnixTimestamp64Milli(arrived_ms, 'UTC'), source_kind, source_name, source_partition, source_offset`;
+
+/** One event row of a batch file, in the order of {@link EVENT_FILE_STRUCTURE}. */
+export function writeEventRow(out: RowBinaryWriter, record: EventRecord): void {
+  const event = record.event;
+  const fields = event as unknown as Record<string, string | undefined>;
+  const { position } = record;
+  out.string(event.force);
+  out.string(event.id);
+  out.string(event.type);
+  out.int64(event.at);
+  out.uint8(event.v);
+  out.nullableString(fields.source);
+  out.nullableString(fields.call);
+  out.nullableString(fields.channel);
+  out.nullableString(fields.queue);
+  out.nullableString(fields.handler);
+  out.nullableString(fields.incident);
+  out.nullableUint8((event as { grade?: number }).grade);
+  out.nullableString(fields.area);
+  out.nullableString(fields.district);
+  out.nullableString(fields.unit);
+  out.string(record.fingerprint ?? eventFingerprint(event));
+  const rawBytes = record.rawBytes;
+  if (rawBytes === undefined) out.string(record.raw);
+  else out.utf8(rawBytes);
+  out.int64(record.arrivedAt);
+  out.string(position.kind);
+  out.string(position.name);
+  out.uint32(position.partition);
+  out.uint64(position.offset);
 }
 
 /** The stored columns an event is rebuilt from. */
@@ -280,6 +337,39 @@ export function rejectedRowLine(record: RejectedRecord, batch: string): string {
     position.offset,
     batch,
   ]);
+}
+
+/** A rejected row in an embedded batch file (RowBinary), as {@link writeRejectedRow} writes it. */
+export const REJECTED_FILE_STRUCTURE =
+  'arrived_ms Int64, reason String, detail String, field Nullable(String), force Nullable(String), event_id Nullable(String), fingerprint Nullable(String), raw String, source_kind String, source_name String, source_partition UInt32, source_offset UInt64';
+
+/** The `rejected_events` columns an INSERT … SELECT from a batch file fills, `batch` last. */
+export const REJECTED_FILE_COLUMNS =
+  'arrived_at, reason, detail, field, force, event_id, fingerprint, raw, source_kind, source_name, source_partition, source_offset, batch';
+
+/** The SELECT list over {@link REJECTED_FILE_STRUCTURE} for {@link REJECTED_FILE_COLUMNS}, less `batch`. */
+export const REJECTED_FILE_SELECT =
+  "fromUnixTimestamp64Milli(arrived_ms, 'UTC'), reason, detail, field, force, event_id, fingerprint, raw, source_kind, source_name, source_partition, source_offset";
+
+/**
+ * One rejected row of a batch file, in the order of {@link REJECTED_FILE_STRUCTURE}. The
+ * raw bytes go as they are (a RowBinary String is bytes), so no base64 is needed here.
+ */
+export function writeRejectedRow(out: RowBinaryWriter, record: RejectedRecord): void {
+  const { position } = record;
+  out.int64(record.arrivedAt);
+  out.string(record.reason);
+  out.string(record.detail);
+  out.nullableString(record.field);
+  out.nullableString(record.force);
+  out.nullableString(record.eventId);
+  out.nullableString(record.fingerprint);
+  if (typeof record.raw === 'string') out.string(record.raw);
+  else out.utf8(record.raw);
+  out.string(position.kind);
+  out.string(position.name);
+  out.uint32(position.partition);
+  out.uint64(position.offset);
 }
 
 export const REJECTED_SELECT =

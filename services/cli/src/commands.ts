@@ -1,6 +1,7 @@
 import type { CommandIo } from '@callmon/config';
 import { ingestCommand, liveCommand } from '@callmon/ingest';
 import { simulateCommand } from '@callmon/simulator';
+import { reportCommand } from './report-command.ts';
 import { startCommand } from './start-command.ts';
 
 export interface Command {
@@ -22,6 +23,10 @@ export const COMMANDS: Record<string, Command> = {
     summary:
       'run the embedded all-in-one: simulator → ingest → store → live engine, with a terminal view',
     run: startCommand,
+  },
+  report: {
+    summary: 'print a weekly report (json, csv or html) from the stored events',
+    run: reportCommand,
   },
   simulate: {
     summary: 'generate a realistic, seeded control-room event stream as NDJSON',

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Clock } from '@callmon/compliance';
 import {
   type CallmonEvent,
@@ -44,16 +44,48 @@ export interface PipelineOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-type Validated =
-  | { ok: true; input: RawInput; event: CallmonEvent; raw: string }
-  | { ok: false; record: RejectedRecord };
+type Validated = ValidInput | { ok: false; record: RejectedRecord };
 
 const utf8 = new TextDecoder();
+
+/**
+ * An input that parsed, and (once accepted) the record the store writes: the raw line is
+ * decoded only if asked for, since the store copies its bytes as they are.
+ */
+class ValidInput implements EventRecord {
+  readonly ok = true;
+  /** Set when the batch is decided. */
+  fingerprint?: string;
+
+  constructor(
+    readonly input: RawInput,
+    readonly event: CallmonEvent,
+  ) {}
+
+  /** The line as text, as `TextDecoder` gives it: without a leading byte order mark. */
+  get raw(): string {
+    return utf8.decode(this.input.bytes);
+  }
+
+  /** The UTF-8 of {@link raw}: the bytes received, less a leading byte order mark. */
+  get rawBytes(): Uint8Array {
+    const bytes = this.input.bytes;
+    return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  }
+
+  get arrivedAt(): number {
+    return this.input.arrivedAt;
+  }
+
+  get position(): SourcePosition {
+    return this.input.position;
+  }
+}
 
 /** decode + validate: the contract's parser, with a rejected-event record for every failure. */
 export function validate(input: RawInput): Validated {
   const parsed = parseEvent(input.bytes);
-  if (parsed.ok) return { ok: true, input, event: parsed.event, raw: utf8.decode(input.bytes) };
+  if (parsed.ok) return new ValidInput(input, parsed.event);
   const record: RejectedRecord = {
     raw: input.bytes,
     reason: parsed.reason,
@@ -67,12 +99,78 @@ export function validate(input: RawInput): Validated {
 
 /** The deduplication token of a batch: where it came from and what it holds. */
 export function batchToken(inputs: readonly RawInput[]): string {
-  const first = inputs[0]!.position;
-  const last = inputs[inputs.length - 1]!.position;
-  const digest = createHash('sha256');
-  for (const input of inputs) digest.update(input.bytes).update('\n');
-  return `${first.kind}:${first.name}:${first.partition}:${first.offset}-${last.offset}:${digest.digest('hex').slice(0, 16)}`;
+  const token = new BatchToken();
+  for (const input of inputs) token.add(input);
+  return token.value();
 }
+
+/**
+ * {@link batchToken}, built one input at a time as the batch fills. Lines read from one
+ * chunk of a file lie back to back, one newline apart, so a run of them is hashed with
+ * one call instead of two per line (the bytes hashed are the same).
+ */
+class BatchToken {
+  private first: SourcePosition | undefined;
+  private last: SourcePosition | undefined;
+  private readonly digest: Hash = createHash('sha256');
+  /** Bytes added but not hashed yet: `run` from its start up to `runEnd`. */
+  private run: Uint8Array | undefined;
+  private runEnd = 0;
+
+  add(input: RawInput): void {
+    this.first ??= input.position;
+    this.last = input.position;
+    const bytes = input.bytes;
+    const run = this.run;
+    if (
+      run !== undefined &&
+      bytes.buffer === run.buffer &&
+      bytes.byteOffset === this.runEnd + 1 &&
+      run[this.runEnd - run.byteOffset] === NEWLINE
+    ) {
+      this.runEnd = bytes.byteOffset + bytes.byteLength;
+      return;
+    }
+    this.hashRun();
+    this.run = new Uint8Array(
+      bytes.buffer,
+      bytes.byteOffset,
+      bytes.buffer.byteLength - bytes.byteOffset,
+    );
+    this.runEnd = bytes.byteOffset + bytes.byteLength;
+  }
+
+  value(): string {
+    this.hashRun();
+    const first = this.first!;
+    return `${first.kind}:${first.name}:${first.partition}:${first.offset}-${this.last!.offset}:${this.digest.digest('hex').slice(0, 16)}`;
+  }
+
+  private hashRun(): void {
+    const run = this.run;
+    if (run === undefined) return;
+    this.digest.update(run.subarray(0, this.runEnd - run.byteOffset)).update('\n');
+    this.run = undefined;
+  }
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Batches handed on but not yet durable before `offer` waits: one being written while
+ * the next is validated and checked for duplicates, so the engine's work (on its own
+ * threads) overlaps the parsing (on this one).
+ */
+const MAX_BATCHES_IN_FLIGHT = 2;
+
+/** A batch's outcome, decided against everything before it. */
+interface Decided {
+  events: EventRecord[];
+  rejected: RejectedRecord[];
+}
+
+/** The fingerprint of the first copy of each id a batch saw, by force then id. */
+type FirstCopies = Map<string, Map<string, string>>;
 
 export class IngestPipeline {
   readonly counts: IngestCounts = {
@@ -82,10 +180,21 @@ export class IngestPipeline {
     rejected: 0,
     rejectedByReason: {},
   };
-  private buffer: RawInput[] = [];
+  /** The batch being filled: its inputs validated as they come, and its token so far. */
+  private buffer: Validated[] = [];
+  private token = new BatchToken();
+  /** The last batch's decision: batches are decided one at a time, in order. */
+  private deciding: Promise<Decided> = Promise.resolve({ events: [], rejected: [] });
+  /** The last batch's write: batches are written one at a time, in order. */
   private writing: Promise<void> = Promise.resolve();
-  /** Fingerprints of the first copies accepted in this run, by force then id. */
-  private readonly accepted = new Map<string, Map<string, string>>();
+  /** Writes not yet settled, oldest first (a failed one stays, so the next offer throws). */
+  private readonly inFlight: Promise<void>[] = [];
+  /**
+   * The first copies seen by each batch not yet durable, oldest first. A batch's look-up
+   * in the store cannot see these, so its decision consults them; once a batch is
+   * durable the store answers for it, and this run keeps nothing per event.
+   */
+  private unwritten: FirstCopies[] = [];
   private readonly options: Required<Omit<PipelineOptions, 'onDurable'>> &
     Pick<PipelineOptions, 'onDurable'>;
 
@@ -97,18 +206,22 @@ export class IngestPipeline {
     };
   }
 
-  /** Take one input; writes a batch when the buffer is full. */
+  /**
+   * Take one input; hands a batch on when the buffer is full, and waits while
+   * {@link MAX_BATCHES_IN_FLIGHT} batches are not yet durable. Throws once a batch failed.
+   */
   async offer(input: RawInput): Promise<void> {
-    this.buffer.push(input);
-    if (this.buffer.length >= this.options.batchRows) await this.flush();
+    // Validated here rather than when the batch is full, so that the parsing is spread
+    // between reads and the engine's completions are not held up behind a whole batch.
+    this.buffer.push(validate(input));
+    this.token.add(input);
+    if (this.buffer.length >= this.options.batchRows) this.dispatch();
+    while (this.inFlight.length > MAX_BATCHES_IN_FLIGHT) await this.inFlight[0];
   }
 
-  /** Write whatever is buffered. Batches are written one at a time, in order. */
+  /** Write whatever is buffered; resolves when every batch so far is durable. */
   flush(): Promise<void> {
-    if (this.buffer.length === 0) return this.writing;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.writing = this.writing.then(() => this.process(batch));
+    this.dispatch();
     return this.writing;
   }
 
@@ -116,40 +229,71 @@ export class IngestPipeline {
     return this.buffer.length;
   }
 
-  private async process(batch: RawInput[]): Promise<void> {
-    const token = batchToken(batch);
-    const validated = batch.map(validate);
-    const { events, rejected } = await this.dedupe(validated);
+  /**
+   * look up → decide → write, each stage in batch order (validation was done by offer).
+   * The look-up is sent at once; the decision waits for it and for the previous batch's
+   * decision; the write waits for the decision and for the previous batch's write.
+   */
+  private dispatch(): void {
+    if (this.buffer.length === 0) return;
+    const validated = this.buffer;
+    const token = this.token.value();
+    this.buffer = [];
+    this.token = new BatchToken();
+    // Every batch that is not durable before the look-up below is sent: what the store
+    // may not answer for. (Each is decided before this one, so its map is complete then.)
+    const earlier = this.unwritten;
+    const own: FirstCopies = new Map();
+    this.unwritten = [...earlier, own];
+    const stored = this.lookUp(validated);
+    const decided = Promise.all([stored, this.deciding]).then(([known]) =>
+      this.decide(validated, own, earlier, known),
+    );
+    this.deciding = decided;
+    const written = Promise.all([decided, this.writing]).then(async ([outcome]) => {
+      await this.write(outcome, token, validated.length);
+      this.unwritten = this.unwritten.filter((copies) => copies !== own);
+    });
+    this.writing = written;
+    this.inFlight.push(written);
+    // Settled in order, so the one settling is the oldest. A failure is handled here
+    // (no unhandled rejection) and stays in the list for offer() and flush() to throw.
+    written.then(
+      () => this.inFlight.shift(),
+      () => {},
+    );
+  }
+
+  private async write(outcome: Decided, token: string, inputs: number): Promise<void> {
+    const { events, rejected } = outcome;
     await this.store(events, rejected, token);
     this.count(events, rejected);
     this.options.log.debug(
-      { batch: token, inputs: batch.length, accepted: events.length, rejected: rejected.length },
+      { batch: token, inputs, accepted: events.length, rejected: rejected.length },
       'batch stored',
     );
     if (events.length > 0) this.options.onDurable?.(events.map((record) => record.event));
   }
 
   /**
-   * First copy wins: against this run's earlier batches, earlier lines of this batch,
-   * and what the store already holds (a re-run, or a batch written before a crash).
+   * What the store already holds of a batch's ids, by force: the first copy of each, be
+   * it from an earlier run, a batch written before a crash, or an earlier batch of this
+   * run that is durable by now.
    */
-  private async dedupe(
-    validated: Validated[],
-  ): Promise<{ events: EventRecord[]; rejected: RejectedRecord[] }> {
-    const unseenByForce = new Map<string, string[]>();
+  private async lookUp(validated: readonly Validated[]): Promise<FirstCopies> {
+    const idsByForce = new Map<string, string[]>();
     for (const item of validated) {
       if (!item.ok) continue;
       const { force, id } = item.event;
-      if (this.accepted.get(force)?.has(id)) continue;
-      let ids = unseenByForce.get(force);
+      let ids = idsByForce.get(force);
       if (ids === undefined) {
         ids = [];
-        unseenByForce.set(force, ids);
+        idsByForce.set(force, ids);
       }
       ids.push(id);
     }
-    const stored = new Map<string, Map<string, string>>();
-    for (const [force, ids] of unseenByForce) {
+    const stored: FirstCopies = new Map();
+    for (const [force, ids] of idsByForce) {
       stored.set(
         force,
         await this.withRetry('look up stored ids', () =>
@@ -157,28 +301,58 @@ export class IngestPipeline {
         ),
       );
     }
+    return stored;
+  }
 
+  /**
+   * First copy wins: against earlier lines of this batch, earlier batches not yet
+   * durable when this batch's look-up was sent, and what the store held then.
+   */
+  private decide(
+    validated: readonly Validated[],
+    own: FirstCopies,
+    earlier: readonly FirstCopies[],
+    stored: FirstCopies,
+  ): Decided {
     const events: EventRecord[] = [];
     const rejected: RejectedRecord[] = [];
+    // The maps of the force of the previous line: a batch is mostly one force.
+    let force: string | undefined;
+    let seen = new Map<string, string>();
+    let before: Array<Map<string, string>> = [];
+    let known: Map<string, string> | undefined;
     for (const item of validated) {
       if (!item.ok) {
         rejected.push(item.record);
         continue;
       }
-      const { event, input, raw } = item;
-      const fingerprint = eventFingerprint(event);
-      let seen = this.accepted.get(event.force);
-      if (seen === undefined) {
-        seen = new Map();
-        this.accepted.set(event.force, seen);
+      const { event, input } = item;
+      const id = event.id;
+      if (event.force !== force) {
+        force = event.force;
+        seen = own.get(force) ?? new Map();
+        own.set(force, seen);
+        before = [];
+        for (const copies of earlier) {
+          const ofForce = copies.get(force);
+          if (ofForce !== undefined) before.push(ofForce);
+        }
+        known = stored.get(force);
       }
-      const first = seen.get(event.id) ?? stored.get(event.force)?.get(event.id);
+      const fingerprint = eventFingerprint(event);
+      let first = seen.get(id);
       if (first === undefined) {
-        seen.set(event.id, fingerprint);
-        events.push({ event, raw, arrivedAt: input.arrivedAt, position: input.position });
+        for (let index = before.length - 1; index >= 0 && first === undefined; index--) {
+          first = before[index]!.get(id);
+        }
+        first ??= known?.get(id);
+        seen.set(id, first ?? fingerprint);
+      }
+      if (first === undefined) {
+        item.fingerprint = fingerprint;
+        events.push(item);
         continue;
       }
-      if (!seen.has(event.id)) seen.set(event.id, first);
       const reason = first === fingerprint ? 'duplicate' : 'conflict';
       rejected.push({
         raw: input.bytes,

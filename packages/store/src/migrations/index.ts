@@ -1,9 +1,10 @@
 import { events } from './0001-events.ts';
 import { rejectedEvents } from './0002-rejected-events.ts';
+import { itemRanges } from './0003-item-ranges.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in the order it is applied. */
-export const MIGRATIONS: readonly Migration[] = [events, rejectedEvents];
+export const MIGRATIONS: readonly Migration[] = [events, rejectedEvents, itemRanges];
 
 export type { Migration } from './migration.ts';
 export { type AppliedMigration, applyMigrations, MigrationMismatchError } from './runner.ts';

@@ -1,0 +1,245 @@
+/**
+ * docs/metrics.md §2–§6 in SQL, once: the figures of one force for a list of windows
+ * `[from, to)`, every item classified as of `asOf`. The TypeScript twin is
+ * `evaluateWindow` in `@callmon/compliance` (facts.ts, rules.ts, figures.ts); the tests in
+ * this folder hold the two equal. Comments name the rule each step implements.
+ *
+ * One pass, in five steps: the window's calls and incidents (by id) → every stored event
+ * of them, first copy of each id, `at <= T` → facts per call and incident → each item
+ * classified → figures per window.
+ *
+ * Parameters (policy versions are 1-based, in `effective_from` order):
+ *
+ * | name | type | |
+ * |---|---|---|
+ * | `force` | String | |
+ * | `asOf` | Int64 | `T`, UTC ms |
+ * | `spanFrom`, `spanTo` | Array(Int64) | the windows, `[from, to)` |
+ * | `readFrom`, `readTo` | Int64 | the smallest `from` and the largest `to` |
+ * | `laterVersionsFrom` | Array(Int64) | `effective_from` of versions 2…n |
+ * | `within999`, `within101` | Array(Int64) | answer target per version, ms |
+ * | `abandoned999`, `abandoned101` | Array(String) | abandoned-call rule per version |
+ * | `graceMs` | Array(Int64) | victim-update grace per version, ms |
+ * | `targetKey`, `targetWithinMs` | Array(String), Array(Int64) | the attendance target of each (version, grade, area) cell, at `(version − 1) × 8 + (grade − 1) × 2 + (rural ? 2 : 1)`; key `''` where there is none |
+ *
+ * One row comes back per (window, kind, key) that has items: kind `call` (key: channel),
+ * `incident` (key: attendance key, `''` when the incident has no target), `orphans`.
+ */
+
+/** Events that make facts (§2–§4); `call.closed`, dispatch and close are informational. */
+const FACT_TYPES =
+  "('call.presented', 'call.answered', 'call.abandoned', 'incident.opened', 'incident.regraded', 'unit.arrived', 'victim.updated')";
+
+/**
+ * §1: the policy version in effect at instant `at` — the last version whose
+ * `effective_from` is at or before it; an item older than every version is judged by the
+ * first (Policy.versionAt).
+ */
+const versionAt = (at: string) =>
+  `1 + arrayCount(start -> start <= ${at}, {laterVersionsFrom:Array(Int64)})`;
+
+/**
+ * §5 nearest rank on the sorted `durations` (`n_durations` of them): the value at 1-based
+ * rank `ceil(p × n)`, in integer arithmetic as `nearestRank` does.
+ */
+const nearestRank = (percent: number) =>
+  `if(n_durations = 0, NULL, durations[intDiv(${percent} * n_durations + 99, 100)])`;
+
+/**
+ * Ids of `column` with an event of `types` dated in the read range, at or before `asOf`:
+ * every item a window can count. An item presented/opened in a window has that event in
+ * the range; an item without one can only be partly read below, and never counts.
+ */
+function itemsInRange(column: 'call' | 'incident', types: string): string {
+  return `
+            SELECT DISTINCT assumeNotNull(${column}) FROM events
+            WHERE force = {force:String}
+              AND at >= fromUnixTimestamp64Milli({readFrom:Int64}, 'UTC')
+              AND at < fromUnixTimestamp64Milli({readTo:Int64}, 'UTC')
+              AND at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
+              AND type IN ${types}`;
+}
+
+/**
+ * `column` is one of `items`, said twice so that the engine can skip granules through both
+ * minmax indexes of migration 0003 (it uses them for `IN`, not for range comparisons).
+ */
+function oneOf(column: 'call' | 'incident', items: string): string {
+  return `(ifNull(${column}, '') IN (${items}) AND ifNull(${column}, '\\xFF') IN (${items}))`;
+}
+
+export function windowFiguresSql(firstCopyOrder: string): string {
+  // Calls with a presented, answered or abandoned event in the range — the window's calls
+  // and the calls whose responses may be orphans — and incidents opened in it.
+  const windowCalls = itemsInRange('call', "('call.presented', 'call.answered', 'call.abandoned')");
+  const windowIncidents = itemsInRange('incident', "('incident.opened')");
+
+  return `
+WITH
+-- Every stored event of those calls and incidents, at any time, de-duplicated by id — the
+-- first copy to arrive wins, as everywhere in the store — and only then cut at T, so that a
+-- conflicting later copy stays out even when the first copy is dated after T.
+item_events AS (
+    SELECT id, type, toUnixTimestamp64Milli(at) AS at_ms, channel, call, incident, grade, area
+    FROM
+    (
+        SELECT id, type, at, channel, call, incident, grade, area
+        FROM events
+        WHERE force = {force:String}
+          AND (${oneOf('call', windowCalls)} OR ${oneOf('incident', windowIncidents)})
+        ORDER BY id, ${firstCopyOrder}
+        LIMIT 1 BY id
+    )
+    WHERE at_ms <= {asOf:Int64} AND type IN ${FACT_TYPES}
+),
+-- "Earliest" is by (at, id), ids in byte order (facts.ts, compareIds): as one string, the
+-- time fixed-width (the contract's years 0000–9999 are -62e12…253e12 ms) and then the id,
+-- so that the engine compares plain strings rather than tuples.
+ordered_events AS (
+    SELECT *, concat(leftPad(toString(at_ms + 100000000000000), 15, '0'), id) AS earliest
+    FROM item_events
+),
+-- Facts per call (§2) and per incident (§3, §4), each a minimum over events or a history.
+facts AS (
+    SELECT
+        startsWith(type, 'call.') AS is_call,
+        if(is_call, assumeNotNull(call), assumeNotNull(incident)) AS item,
+        -- §2: earliest presented, its channel from the earliest (at, id); earliest answered,
+        -- earliest abandoned; the times of all answers and abandons (orphans).
+        countIf(type = 'call.presented') > 0 AS presented,
+        minIf(at_ms, type = 'call.presented') AS presented_at,
+        argMinIf(assumeNotNull(channel), earliest, type = 'call.presented') AS channel,
+        countIf(type = 'call.answered') > 0 AS answer_seen,
+        minIf(at_ms, type = 'call.answered') AS answered_at,
+        countIf(type = 'call.abandoned') > 0 AS abandon_seen,
+        minIf(at_ms, type = 'call.abandoned') AS abandoned_at,
+        groupArrayIf(at_ms, type IN ('call.answered', 'call.abandoned')) AS responses,
+        -- §3: earliest opened, its area from the earliest (at, id); grade marks in
+        -- (at, regrade after opened, id) order; earliest arrival; §4 first victim update.
+        countIf(type = 'incident.opened') > 0 AS opened,
+        minIf(at_ms, type = 'incident.opened') AS opened_at,
+        argMinIf(assumeNotNull(area), earliest, type = 'incident.opened') AS area,
+        arraySort(groupArrayIf(
+            (at_ms, toUInt8(type = 'incident.regraded'), id, assumeNotNull(grade)),
+            type IN ('incident.opened', 'incident.regraded'))) AS marks,
+        countIf(type = 'unit.arrived') > 0 AS arrived,
+        minIf(at_ms, type = 'unit.arrived') AS arrived_at,
+        countIf(type = 'victim.updated') > 0 AS updated,
+        minIf(at_ms, type = 'victim.updated') AS first_update_at
+    FROM ordered_events
+    GROUP BY is_call, item
+),
+items AS (
+    SELECT
+        -- A call with no presented event (as of T) is an orphan: out of every figure, its
+        -- answer/abandon events counted in data quality by their own time.
+        multiIf(is_call AND presented, 'call', is_call, 'orphans', opened, 'incident', '') AS kind,
+        if(is_call, presented_at, opened_at) AS start_at,
+        ${versionAt('start_at')} AS version,
+
+        -- §2 calls, with S = answer_within_s × 1000 for the channel.
+        if(channel = '999', {within999:Array(Int64)}[version], {within101:Array(Int64)}[version]) AS within_ms,
+        answer_seen AND (NOT abandon_seen OR answered_at <= abandoned_at) AS answered,
+        answered_at - presented_at AS raw_answer_ms,
+        greatest(raw_answer_ms, 0) AS answer_ms,
+        if(channel = '999', {abandoned999:Array(String)}[version], {abandoned101:Array(String)}[version]) AS abandoned_rule,
+        multiIf(
+            answered, if(answer_ms <= within_ms, 'within', 'breached'),
+            abandon_seen,
+                if(abandoned_rule = 'breach'
+                   OR (abandoned_rule = 'breach_if_late' AND abandoned_at - presented_at > within_ms),
+                   'breached', 'excluded'),
+            {asOf:Int64} - presented_at > within_ms, 'breached',
+            'pending') AS call_class,
+
+        -- §3 attendance. Effective grade: the last mark at or before
+        -- max(opened_at, min(arrived_at, T)); its target for the incident's area from the
+        -- policy's (version, grade, area) table; none → excluded.
+        arrayLast(mark -> mark.1 <= greatest(opened_at, if(arrived, arrived_at, {asOf:Int64})), marks).4 AS grade,
+        -- (Index 0, the empty default, for calls.)
+        if(kind = 'incident', (version - 1) * 8 + (grade - 1) * 2 + if(area = 'rural', 2, 1), 0) AS target_cell,
+        {targetKey:Array(String)}[target_cell] AS target_key,
+        target_key != '' AS target,
+        opened_at + {targetWithinMs:Array(Int64)}[target_cell] AS deadline,
+        multiIf(
+            NOT target, '',
+            arrived, if(arrived_at <= deadline, 'within', 'breached'),
+            {asOf:Int64} > deadline, 'breached',
+            'pending') AS attendance_class,
+        -- §4: due = deadline + grace; the first rule that applies.
+        deadline + {graceMs:Array(Int64)}[version] AS due,
+        multiIf(
+            NOT target OR {asOf:Int64} <= deadline, 'not_counted',
+            arrived AND arrived_at <= due, 'not_applicable',
+            updated AND first_update_at <= due, 'met',
+            {asOf:Int64} > due, 'breached',
+            'pending') AS victim,
+
+        multiIf(kind = 'call', channel, kind = 'incident', target_key, '') AS key,
+        multiIf(
+            kind = 'call', multiIf(answered, 'answered', abandon_seen, 'abandoned', 'unresolved'),
+            arrived, 'attended',
+            '') AS outcome,
+        if(kind = 'call', call_class, attendance_class) AS class,
+        if(kind = 'call', answered, arrived) AS has_duration,
+        -- answer_ms / attend_ms: negative taken as 0, counted in data quality.
+        if(kind = 'call', answer_ms, greatest(arrived_at - opened_at, 0)) AS duration,
+        if(kind = 'call', answered AND raw_answer_ms < 0, arrived AND arrived_at < opened_at) AS negative,
+        if(kind = 'orphans', responses, []) AS orphan_responses
+    FROM facts
+    WHERE kind != ''
+)
+-- §5, §6: the figures of each window over the items presented/opened in it.
+SELECT
+    span, kind, key, items, answered, abandoned, unresolved, attended, within, breached, pending,
+    excluded, compliance,
+    ${nearestRank(50)} AS p50,
+    ${nearestRank(90)} AS p90,
+    ${nearestRank(95)} AS p95,
+    if(n_durations = 0, NULL, durations[n_durations]) AS max,
+    if(n_durations = 0, NULL, duration_sum / n_durations) AS mean,
+    le_10s, s10_to_60, gt_60s, victim_met, victim_breached, victim_pending,
+    negative_durations, orphan_events
+FROM
+(
+    SELECT
+        span,
+        kind,
+        key,
+        count() AS items,
+        countIf(outcome = 'answered') AS answered,
+        countIf(outcome = 'abandoned') AS abandoned,
+        countIf(outcome = 'unresolved') AS unresolved,
+        countIf(outcome = 'attended') AS attended,
+        countIf(class = 'within') AS within,
+        countIf(class = 'breached') AS breached,
+        countIf(class = 'pending') AS pending,
+        countIf(class = 'excluded') AS excluded,
+        if(within + breached = 0, NULL, within / (within + breached)) AS compliance,
+        arraySort(groupArrayIf(duration, has_duration)) AS durations,
+        length(durations) AS n_durations,
+        sumIf(duration, has_duration) AS duration_sum,
+        -- Answer-time bands (only calls have them; attendance rows ignore these).
+        countIf(has_duration AND duration <= 10000) AS le_10s,
+        countIf(has_duration AND duration > 10000 AND duration <= 60000) AS s10_to_60,
+        countIf(has_duration AND duration > 60000) AS gt_60s,
+        countIf(victim = 'met') AS victim_met,
+        countIf(victim = 'breached') AS victim_breached,
+        countIf(victim = 'pending') AS victim_pending,
+        countIf(negative) AS negative_durations,
+        sum(arrayCount(
+            at -> at >= {spanFrom:Array(Int64)}[span] AND at < {spanTo:Array(Int64)}[span],
+            orphan_responses)) AS orphan_events
+    FROM items
+    ARRAY JOIN arrayEnumerate({spanFrom:Array(Int64)}) AS span
+    WHERE kind = 'orphans'
+       OR (start_at >= {spanFrom:Array(Int64)}[span] AND start_at < {spanTo:Array(Int64)}[span])
+    GROUP BY span, kind, key
+)
+SETTINGS
+    -- Checking tens of thousands of ids against each granule's bloom filter costs more
+    -- than it saves; the minmax indexes do the skipping. The by_id projection is for the
+    -- ingest's look-ups, and weighing it for these reads costs time.
+    ignore_data_skipping_indices = 'call_bloom,incident_bloom',
+    optimize_use_projections = 0`;
+}

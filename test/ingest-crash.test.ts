@@ -46,7 +46,7 @@ function ingestAndKill(
   return new Promise((resolve, reject) => {
     const child = spawn('node', ingestArgs(file, dataDir), {
       cwd: root,
-      env: { ...process.env, CALLMON_BATCH_ROWS: '1000', CALLMON_LOG_LEVEL: 'debug' },
+      env: { ...process.env, CALLMON_BATCH_ROWS: '500', CALLMON_LOG_LEVEL: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stored = 0;
@@ -68,7 +68,7 @@ describe('kill -9 during an ingest', () => {
   const dir = mkdtempSync(join(tmpdir(), 'callmon-crash-'));
   const file = join(dir, 'week.ndjson');
   const lines = [
-    ...simulate({ seed: 11, scenario: 'data-faults', start: '2024-02-19T00:00:00Z', days: 4 }),
+    ...simulate({ seed: 11, scenario: 'data-faults', start: '2024-02-19T00:00:00Z', days: 7 }),
   ];
   writeFileSync(file, `${lines.map(({ line }) => line).join('\n')}\n`);
 
@@ -80,7 +80,7 @@ describe('kill -9 during an ingest', () => {
     expect(cleanSummary.accepted).toBeGreaterThan(10_000);
 
     const crashed = join(dir, 'crashed');
-    for (const batches of [3, 7]) {
+    for (const batches of [5, 20]) {
       const { killed } = await ingestAndKill(file, crashed, batches);
       expect(killed).toBe(true);
     }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { fstatSync } from 'node:fs';
 
 /** Set in the re-executed child: its own fd 0 is /dev/null, the caller's stdin is fd 3. */
 export const MOVED_STDIN_ENV = 'CALLMON_STDIN_FD';
@@ -16,7 +17,11 @@ const STORE_COMMANDS = new Set(['ingest', 'report', 'start']);
 export async function runWithStdinMoved(argv: string[]): Promise<number | undefined> {
   const command = argv[0];
   if (command === undefined || !STORE_COMMANDS.has(command)) return undefined;
-  if (process.stdin.isTTY || process.env[MOVED_STDIN_ENV] !== undefined) return undefined;
+  if (process.env[MOVED_STDIN_ENV] !== undefined) {
+    exitWithParent();
+    return undefined;
+  }
+  if (!stdinMayCarryData()) return undefined;
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
     stdio: ['ignore', 'inherit', 'inherit', 0],
     env: { ...process.env, [MOVED_STDIN_ENV]: '3' },
@@ -32,4 +37,25 @@ export async function runWithStdinMoved(argv: string[]): Promise<number | undefi
       resolve(code ?? (signal === null ? 1 : 128 + 9));
     });
   });
+}
+
+/** A terminal or /dev/null (character devices) carries no data chDB could take. */
+function stdinMayCarryData(): boolean {
+  try {
+    return !fstatSync(0).isCharacterDevice();
+  } catch {
+    return false; // fd 0 closed
+  }
+}
+
+/**
+ * The re-executed child dies with its parent: a parent killed with SIGKILL cannot pass
+ * the signal on, and an orphan must not go on writing to the store.
+ */
+function exitWithParent(): void {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
+  }, 200);
+  watch.unref();
 }

@@ -6,5 +6,5 @@ import pino, { type Logger } from 'pino';
  * rejected lines might, so logs name positions and reasons only.
  */
 export function createLog(level: string, name = 'callmon'): Logger {
-  return pino({ name, level, base: { service: name } }, pino.destination({ fd: 2, sync: false }));
+  return pino({ name, level, base: { service: name } }, pino.destination({ fd: 2, sync: true }));
 }

@@ -1,19 +1,27 @@
 /**
  * Insert throughput into chDB: 1,000,000 generated events written through the Store
- * (JSONCompactEachRow built in JS, batches of 10,000 with a dedup token each), against chDB
+ * (a RowBinary batch file built in JS and read by the engine with `file()`, batches of
+ * 10,000 with a dedup token each), against chDB
  * loading the same NDJSON file natively (`INSERT … SELECT … FROM file(…, 'LineAsString')`)
  * into an identical table, in the same process and data folder. Then the reads the
  * ingest and audit depend on, at that size.
  *
  *   npx tsx packages/store/bench/insert.bench.ts [events=1000000] [batch=10000]
  */
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { CallmonEvent } from '@callmon/events';
-import { EVENT_INSERT_COLUMNS, type EventRecord, eventRowLine } from '../src/records.ts';
+import {
+  EVENT_FILE_COLUMNS,
+  EVENT_FILE_SELECT,
+  EVENT_FILE_STRUCTURE,
+  type EventRecord,
+  eventRowLine,
+  writeEventRow,
+} from '../src/records.ts';
+import { RowBinaryWriter } from '../src/row-binary.ts';
 import { openStore } from '../src/store.ts';
 import { generateEvents, openRawClient, toWire } from '../src/testing.ts';
 
@@ -62,12 +70,26 @@ console.log(
   `chDB ${(await rows<{ v: string }>('SELECT version() AS v'))[0]!.v}, ${total.toLocaleString('en-GB')} events, batches of ${batchSize.toLocaleString('en-GB')}`,
 );
 
-// 0. JS-side encoding alone, to separate it from the engine's share.
+// 0. JS-side encoding alone, to separate it from the engine's share: RowBinary (the
+// embedded path) and JSONCompactEachRow (the server path).
 let t = performance.now();
 let bytes = 0;
+const writer = new RowBinaryWriter();
+for (let first = 0; first < total; first += batchSize) {
+  writer.reset();
+  for (const record of records.slice(first, first + batchSize)) writeEventRow(writer, record);
+  bytes += writer.bytes.length;
+}
+report(
+  `JS encode only (${(bytes / 2 ** 20).toFixed(0)} MiB RowBinary)`,
+  total,
+  performance.now() - t,
+);
+t = performance.now();
+bytes = 0;
 for (const record of records) bytes += eventRowLine(record, 'x').length + 1;
 report(
-  `JS encode only (${(bytes / 2 ** 20).toFixed(0)} MiB JSONCompactEachRow)`,
+  `JS encode only (${(bytes / 2 ** 20).toFixed(0)} MiB JSONCompactEachRow, server mode)`,
   total,
   performance.now() - t,
 );
@@ -81,25 +103,23 @@ for (let first = 0; first < total; first += batchSize) {
   });
 }
 const storeMs = performance.now() - t;
-report('Store.insertEvents (JSONCompactEachRow, client.exec)', total, storeMs);
+report('Store.insertEvents (RowBinary file, INSERT … SELECT FROM file())', total, storeMs);
 
-// 1b. The same batches into an ENGINE = Null copy of the table: the engine's parsing of
-// what the Store sends, without MergeTree's sorting, compression, indexes and merges.
+// 1b. The same batch files into an ENGINE = Null copy of the table: encoding and the
+// engine's reading of them, without MergeTree's sorting, compression, indexes and merges.
 await raw.command({ query: 'CREATE TABLE events_parse_only AS events ENGINE = Null' });
+const batchFile = join(folder, 'batch.rowbinary');
 t = performance.now();
 for (let first = 0; first < total; first += batchSize) {
-  let body = '';
-  for (const record of records.slice(first, first + batchSize)) {
-    body += `${eventRowLine(record, 'x')}\n`;
-  }
-  const result = await raw.exec({
-    query: `INSERT INTO events_parse_only (${EVENT_INSERT_COLUMNS.join(', ')}) FORMAT JSONCompactEachRow`,
-    values: Readable.from([Buffer.from(body)]),
+  writer.reset();
+  for (const record of records.slice(first, first + batchSize)) writeEventRow(writer, record);
+  writeFileSync(batchFile, writer.bytes);
+  await raw.command({
+    query: `INSERT INTO events_parse_only (${EVENT_FILE_COLUMNS}) SELECT ${EVENT_FILE_SELECT}, 'x'
+      FROM file('${batchFile}', 'RowBinary', '${EVENT_FILE_STRUCTURE}')`,
   });
-  result.stream.resume();
-  await finished(result.stream);
 }
-report('same batches into ENGINE = Null (encode + parse only)', total, performance.now() - t);
+report('same batch files into ENGINE = Null (encode + parse only)', total, performance.now() - t);
 
 // 2. chDB native: same table definition, the file parsed inside the engine.
 await raw.command({ query: 'CREATE TABLE events_native AS events' });

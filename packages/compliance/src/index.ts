@@ -68,6 +68,7 @@ export {
   type LiveSnapshot,
   type LiveWindowName,
   LONGEST_WINDOW_MS,
+  liveSnapshotFrom,
   rollingSnapshot,
   rollingSpan,
   snapshotOf,

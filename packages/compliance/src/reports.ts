@@ -103,6 +103,27 @@ export function rollingSpan(asOf: number, windowMs: number): { from: number; to:
   return { from: asOf - windowMs + 1, to: asOf + 1 };
 }
 
+/**
+ * Assemble the canonical §8 object from the figures of each live window, in
+ * `LIVE_WINDOW_NAMES` order — the one assembly the engine and the SQL path share.
+ */
+export function liveSnapshotFrom(
+  figures: readonly EvaluatedWindow[],
+  meta: { force: string; asOf: number; policy: Policy },
+): LiveSnapshot {
+  const windows = {} as Record<LiveWindowName, WindowFigures>;
+  LIVE_WINDOW_NAMES.forEach((name, index) => {
+    windows[name] = windowFigures(figures[index]!);
+  });
+  const longest = rollingSpan(meta.asOf, LONGEST_WINDOW_MS);
+  return {
+    force: meta.force,
+    policy: meta.policy.idFor(longest.from, longest.to),
+    as_of: formatUtc(meta.asOf),
+    windows,
+  };
+}
+
 /** §8 from a fact book: every live window as of `asOf`. */
 export function snapshotOf(
   book: FactBook,
@@ -110,15 +131,16 @@ export function snapshotOf(
   asOf: number,
   policy: Policy,
 ): LiveSnapshot {
-  const windows = {} as Record<LiveWindowName, WindowFigures>;
-  for (const name of LIVE_WINDOW_NAMES) {
-    const span = rollingSpan(asOf, LIVE_WINDOWS[name]);
-    windows[name] = windowFigures(
-      evaluateWindow(book.calls.values(), book.incidents.values(), span, asOf, policy),
-    );
-  }
-  const longest = rollingSpan(asOf, LONGEST_WINDOW_MS);
-  return { force, policy: policy.idFor(longest.from, longest.to), as_of: formatUtc(asOf), windows };
+  const figures = LIVE_WINDOW_NAMES.map((name) =>
+    evaluateWindow(
+      book.calls.values(),
+      book.incidents.values(),
+      rollingSpan(asOf, LIVE_WINDOWS[name]),
+      asOf,
+      policy,
+    ),
+  );
+  return liveSnapshotFrom(figures, { force, asOf, policy });
 }
 
 /** §8 by batch evaluation: the rolling snapshot of `force` as of `asOf`. */

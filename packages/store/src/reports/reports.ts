@@ -3,15 +3,12 @@ import {
   LIVE_WINDOW_NAMES,
   LIVE_WINDOWS,
   type LiveSnapshot,
-  type LiveWindowName,
-  LONGEST_WINDOW_MS,
+  liveSnapshotFrom,
   type Policy,
   rollingSpan,
   type WeeklyReport,
-  type WindowFigures,
   weeklyReportFrom,
 } from '@callmon/compliance';
-import { formatUtc } from '@callmon/events';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { windowFigures } from './window-figures.ts';
 
@@ -56,11 +53,5 @@ export async function rollingSnapshotOf(
   const { force, asOf, policy } = options;
   const spans = LIVE_WINDOW_NAMES.map((name) => rollingSpan(asOf, LIVE_WINDOWS[name]));
   const figures = await windowFigures(client, firstCopyOrder, { force, asOf, policy, spans });
-  const windows = {} as Record<LiveWindowName, WindowFigures>;
-  LIVE_WINDOW_NAMES.forEach((name, index) => {
-    const { calls, attendance, victim_updates } = figures[index]!;
-    windows[name] = { calls, attendance, victim_updates };
-  });
-  const longest = rollingSpan(asOf, LONGEST_WINDOW_MS);
-  return { force, policy: policy.idFor(longest.from, longest.to), as_of: formatUtc(asOf), windows };
+  return liveSnapshotFrom(figures, { force, asOf, policy });
 }

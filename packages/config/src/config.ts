@@ -26,6 +26,16 @@ export const configSchema = z.strictObject({
   batchRows: z.number().int().min(1).max(1_000_000).default(10_000),
   batchMs: z.number().int().min(1).max(60_000).default(1000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where the api (REST, socket.io, dashboard) listens. */
+  apiHost: z.string().min(1).default('127.0.0.1'),
+  apiPort: z.number().int().min(0).max(65_535).default(8080),
+  /**
+   * The key that signs and checks access tokens (≥ 32 bytes). Prefer the file form: an
+   * env var shows in process listings. Embedded, with neither set, callmon keeps a
+   * generated one in the data folder (see token-secret.ts).
+   */
+  tokenSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+  tokenSecretFile: z.string().min(1).optional(),
 });
 export type CallmonConfig = z.infer<typeof configSchema>;
 
@@ -42,8 +52,12 @@ const ENV_KEYS: Record<string, keyof CallmonConfig> = {
   CALLMON_BATCH_ROWS: 'batchRows',
   CALLMON_BATCH_MS: 'batchMs',
   CALLMON_LOG_LEVEL: 'logLevel',
+  CALLMON_API_HOST: 'apiHost',
+  CALLMON_API_PORT: 'apiPort',
+  CALLMON_TOKEN_SECRET: 'tokenSecret',
+  CALLMON_TOKEN_SECRET_FILE: 'tokenSecretFile',
 };
-const NUMERIC = new Set<keyof CallmonConfig>(['batchRows', 'batchMs']);
+const NUMERIC = new Set<keyof CallmonConfig>(['batchRows', 'batchMs', 'apiPort']);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

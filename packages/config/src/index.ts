@@ -8,3 +8,4 @@ export {
   UsageError,
 } from './command-line.ts';
 export { type CallmonConfig, ConfigError, configSchema, loadConfig } from './config.ts';
+export { GENERATED_SECRET_FILE, resolveTokenSecret } from './token-secret.ts';

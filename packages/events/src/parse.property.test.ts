@@ -1,29 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { eventFingerprint, type ParseResult, parseEvent, REJECT_REASONS } from './parse.ts';
-import type { EventType } from './schema.ts';
-import { contractTypes, fullEvents, optionalFields, type WireObject } from './test-fixtures.ts';
+import { eventBodyArb, KNOWN_FIELDS, spelledInstantArb } from './test-arbitraries.ts';
+import type { WireObject } from './test-fixtures.ts';
 
 const encoder = new TextEncoder();
-
-/** Every field the contract defines, across all types. */
-const KNOWN_FIELDS = [
-  'v',
-  'id',
-  'type',
-  'force',
-  'at',
-  'source',
-  'call',
-  'channel',
-  'queue',
-  'handler',
-  'incident',
-  'grade',
-  'area',
-  'district',
-  'unit',
-];
 
 /** The result is an event or a documented reason with a detail; never anything else. */
 function expectWellFormed(result: ParseResult): void {
@@ -35,67 +16,6 @@ function expectWellFormed(result: ParseResult): void {
   expect(typeof result.detail).toBe('string');
   expect(result.detail.length).toBeGreaterThan(0);
 }
-
-// Up to 64 code points is at most 128 UTF-16 units, inside the label limit.
-const labelArb = fc.string({ unit: 'binary', minLength: 1, maxLength: 64 });
-const forceArb = fc.stringMatching(/^[a-z0-9][a-z0-9-]{1,31}$/);
-
-const fieldValuesArb = fc.record({
-  id: labelArb,
-  force: forceArb,
-  source: labelArb,
-  call: labelArb,
-  channel: fc.constantFrom('999', '101'),
-  queue: labelArb,
-  handler: labelArb,
-  incident: labelArb,
-  grade: fc.integer({ min: 1, max: 4 }),
-  area: fc.constantFrom('urban', 'rural'),
-  district: labelArb,
-  unit: labelArb,
-});
-
-/** A valid event of any type, without `at`, with a random choice of its optional fields. */
-const eventBodyArb = fc
-  .record({
-    type: fc.constantFrom(...contractTypes),
-    values: fieldValuesArb,
-    omitted: fc.subarray(['source', 'queue', 'handler', 'call', 'district']),
-  })
-  .map(({ type, values, omitted }) => {
-    const body: WireObject = { v: 1, type };
-    for (const field of Object.keys(fullEvents[type as EventType])) {
-      if (field === 'v' || field === 'type' || field === 'at') continue;
-      if (field in optionalFields[type] && omitted.includes(field)) continue;
-      body[field] = values[field as keyof typeof values];
-    }
-    return body;
-  });
-
-// Offsets of ±23:59 are the widest RFC 3339 allows.
-const MAX_OFFSET_MINUTES = 23 * 60 + 59;
-
-/** An instant, and an RFC 3339 spelling of it in a random zone at a random precision. */
-const spelledInstantArb = fc
-  .record({
-    ms: fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(2100, 0, 1) }),
-    digits: fc.integer({ min: 0, max: 3 }),
-    offsetMinutes: fc.integer({ min: -MAX_OFFSET_MINUTES, max: MAX_OFFSET_MINUTES }),
-    zulu: fc.boolean(),
-  })
-  .map(({ ms, digits, offsetMinutes, zulu }) => {
-    const unit = 10 ** (3 - digits);
-    const instant = ms - (ms % unit);
-    // Date's own formatter writes the local wall-clock time; only the zone is ours.
-    const wall = new Date(instant + offsetMinutes * 60_000).toISOString();
-    const fraction = digits === 0 ? '' : `.${wall.slice(20, 20 + digits)}`;
-    const abs = Math.abs(offsetMinutes);
-    const zone =
-      offsetMinutes === 0 && zulu
-        ? 'Z'
-        : `${offsetMinutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-    return { instant, at: `${wall.slice(0, 19)}${fraction}${zone}` };
-  });
 
 describe('parseEvent on arbitrary input', () => {
   it('never throws on arbitrary text and rejects with a reason from REJECT_REASONS', () => {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { acceptCommonEvent } from './common-event.ts';
 import {
   type CallmonEvent,
   CONTRACT_VERSION,
@@ -109,7 +110,17 @@ export function parseEventObject(object: Record<string, unknown>): ParseResult {
       'type',
     );
   }
-  const schema = eventSchemas[type as EventType] as z.ZodType<CallmonEvent>;
+  const event = acceptCommonEvent(object, type as EventType);
+  if (event !== undefined) return { ok: true, event };
+  return parseBySchema(object, type as EventType);
+}
+
+/**
+ * The schema's verdict on an object with a valid `v` and `type`: the authority, and the
+ * wording of every rejection. {@link acceptCommonEvent} only saves it work.
+ */
+export function parseBySchema(object: Record<string, unknown>, type: EventType): ParseResult {
+  const schema = eventSchemas[type] as z.ZodType<CallmonEvent>;
   const result = schema.safeParse(object);
   if (result.success) return { ok: true, event: result.data };
 

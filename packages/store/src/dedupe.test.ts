@@ -290,3 +290,47 @@ describe('deduplication survives a restart', () => {
     expect(await storedCopies(force)).toBe(2);
   });
 });
+
+describe('look-ups for a force this process found empty are answered from its own writes', () => {
+  it('every id written since is found with its stored fingerprint; ids never written are not', async () => {
+    const force = 'fresh-lookup';
+    expect(await test.store.knownFingerprints(force, ['c1-p'])).toEqual(new Map());
+    const batch = recordsFromLines(
+      Array.from({ length: 200 }, (_, n) => call(force, n)).flat(),
+      kafka(100),
+      1_000,
+    );
+    await test.store.insertEvents(batch, { dedupToken: 'fresh:100' });
+    const ids = batch.map((record) => record.event.id);
+    const known = await test.store.knownFingerprints(force, [...ids, 'c1-x', 'c200-p']);
+    expect(known).toEqual(
+      new Map(batch.map((record) => [record.event.id, eventFingerprint(record.event)])),
+    );
+  });
+
+  it('a write racing the first look-up of a force is still found afterwards', async () => {
+    const force = 'fresh-race';
+    const batch = recordsFromLines(call(force, 1), kafka(300), 1_000);
+    const [first] = await Promise.all([
+      test.store.knownFingerprints(force, ['c1-p']),
+      test.store.insertEvents(batch, { dedupToken: 'race:300' }),
+    ]);
+    expect(first.size).toBeLessThanOrEqual(1);
+    const known = await test.store.knownFingerprints(force, ['c1-p', 'c1-a']);
+    expect([...known.keys()].sort()).toEqual(['c1-a', 'c1-p']);
+  });
+
+  it('after a restart, ids written by the earlier process are found', async () => {
+    const force = 'fresh-restart';
+    await test.store.knownFingerprints(force, ['c1-p']);
+    const batch = recordsFromLines(call(force, 1), kafka(400), 1_000);
+    await test.store.insertEvents(batch, { dedupToken: 'fresh-restart:400' });
+    await raw.close();
+    await test.store.close();
+
+    test.store = await openStore(test.options);
+    raw = await openRawClient(test.options);
+    const known = await test.store.knownFingerprints(force, ['c1-p', 'c1-a', 'c2-p']);
+    expect([...known.keys()].sort()).toEqual(['c1-a', 'c1-p']);
+  });
+});

@@ -43,6 +43,7 @@ import {
   weeklyReportOf,
 } from './reports/reports.ts';
 import { RowBinaryWriter } from './row-binary.ts';
+import { WrittenIds } from './written-ids.ts';
 
 export interface InsertOptions {
   /**
@@ -87,7 +88,11 @@ export interface Store {
   insertEvents(records: readonly EventRecord[], options: InsertOptions): Promise<void>;
   /** Append rejected inputs; idempotent per `dedupToken`. */
   insertRejected(records: readonly RejectedRecord[], options: InsertOptions): Promise<void>;
-  /** The stored fingerprint (of the first copy) of each id that is already stored for the force. */
+  /**
+   * The stored fingerprint (of the first copy) of each id that is already stored for the
+   * force. Embedded mode answers most ids from this store's own writes (written-ids.ts),
+   * so every write to `events` in this process must go through this store.
+   */
   knownFingerprints(force: string, ids: readonly string[]): Promise<Map<string, string>>;
   /** The accepted events of a force in an event-time range, each once, ordered by (at, id). */
   readEvents(range: EventRange): Promise<CallmonEvent[]>;
@@ -154,6 +159,8 @@ class ClickHouseStore implements Store {
    * written synchronously, so no two inserts share it at once).
    */
   readonly #rows = new RowBinaryWriter();
+  /** Embedded mode: the ids this process wrote, so that most look-ups need no query. */
+  readonly #written = new WrittenIds();
   #closing: Promise<void> | null = null;
   #failure: unknown = null;
 
@@ -168,11 +175,15 @@ class ClickHouseStore implements Store {
   }
 
   insertEvents(records: readonly EventRecord[], options: InsertOptions): Promise<void> {
-    return this.#use(() =>
-      this.#connection.insertDir === undefined
-        ? this.#insert('events', EVENT_INSERT_COLUMNS, records, options, eventRowLine)
-        : this.#insertFile(records, options, this.#connection.insertDir, EVENT_FILE, writeEventRow),
-    );
+    return this.#use(() => {
+      const { insertDir } = this.#connection;
+      if (insertDir === undefined) {
+        return this.#insert('events', EVENT_INSERT_COLUMNS, records, options, eventRowLine);
+      }
+      const written = this.#written;
+      for (const { event } of records) written.add(event.force, event.id);
+      return this.#insertFile(records, options, insertDir, EVENT_FILE, writeEventRow);
+    });
   }
 
   insertRejected(records: readonly RejectedRecord[], options: InsertOptions): Promise<void> {
@@ -198,8 +209,26 @@ class ClickHouseStore implements Store {
   knownFingerprints(force: string, ids: readonly string[]): Promise<Map<string, string>> {
     return this.#use(async () => {
       const known = new Map<string, string>();
-      for (const [id, copy] of await this.#firstCopies(force, ids)) known.set(id, copy.fingerprint);
+      const asked = (await this.#tracksWrites(force))
+        ? ids.filter((id) => this.#written.mayHave(force, id))
+        : ids;
+      if (asked.length === 0) return known;
+      for (const [id, copy] of await this.#firstCopies(force, asked)) {
+        known.set(id, copy.fingerprint);
+      }
       return known;
+    });
+  }
+
+  /** Embedded mode: whether {@link WrittenIds} answers for the force's ids. */
+  async #tracksWrites(force: string): Promise<boolean> {
+    if (this.#connection.insertDir === undefined) return false;
+    return this.#written.tracks(force, async () => {
+      const [row] = await this.#select<{ n: number | string }>(
+        'SELECT count() AS n FROM events WHERE force = {force:String}',
+        { force },
+      );
+      return Number(row?.n ?? 0);
     });
   }
 

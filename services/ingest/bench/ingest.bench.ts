@@ -19,18 +19,22 @@
  * 4. Checks both folders hold the same rows (count and a hash over every column but the
  *    arrival time and batch) and prints events/s of each and the ratio.
  * 5. With `--floor`: reading the file's lines and `parseEvent` on each, nothing else, in
- *    this process — what the contract's parser alone costs the ingest's one JS thread.
+ *    this process — what the contract's parser alone costs the ingest's one JS thread
+ *    (with `--baseline`, also the baseline checkout's `parseEvent`, alternating).
+ *
+ * Each process's CPU time (user + system, all threads, from /proc) is printed beside its
+ * wall clock: on a shared machine it moves far less than the wall clock does.
  *
  * Each load runs in its own process because chDB binds one data folder per process. The
  * environment is passed on, so e.g. CALLMON_BATCH_ROWS=50000 sets the ingest's batch size
  * and NODE_OPTIONS=--max-semi-space-size=64 its young generation.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
   const rate = (took: number) => Math.round((lines / took) * 1000);
   const ingest = async (cliRoot: string, dataDir: string) => {
     const began = performance.now();
+    const cpuBefore = childrenCpuMs();
     const summary = await run(
       process.execPath,
       [
@@ -106,7 +111,7 @@ async function main(): Promise<void> {
     );
     const counts = JSON.parse(summary.trim().split('\n').at(-1)!) as { accepted: number };
     if (counts.accepted !== lines) throw new Error(`accepted ${counts.accepted} of ${lines}`);
-    return performance.now() - began;
+    return { wallMs: performance.now() - began, cpuMs: childrenCpuMs() - cpuBefore };
   };
 
   for (let runNo = 1; runNo <= Number(values.runs); runNo++) {
@@ -117,14 +122,15 @@ async function main(): Promise<void> {
       return path;
     };
     const loadBefore = loadavg()[0]!;
-    const baselineMs =
+    const baseline =
       values.baseline === undefined
         ? undefined
         : await ingest(resolve(values.baseline), folder('baseline'));
     const ingestDir = folder('ingest');
-    const ingestMs = await ingest(root, ingestDir);
+    const { wallMs: ingestMs, cpuMs: ingestCpuMs } = await ingest(root, ingestDir);
 
     const began = performance.now();
+    const nativeCpuBefore = childrenCpuMs();
     const native = JSON.parse(
       (
         await run(process.execPath, [
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
       ).trim(),
     ) as { insertMs: number; n: number; hash: string; version: string };
     const nativeWallMs = performance.now() - began;
+    const nativeCpuMs = childrenCpuMs() - nativeCpuBefore;
     const loadAfter = loadavg()[0]!;
 
     const check = JSON.parse(
@@ -148,12 +155,18 @@ async function main(): Promise<void> {
     console.log(
       `\nrun ${runNo} (chDB ${native.version}; load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)})`,
     );
-    const row = (label: string, took: number) =>
-      console.log(`  ${label.padEnd(44)} ${seconds(took)}  ${fmt(rate(took))} events/s`);
-    if (baselineMs !== undefined) row('baseline callmon ingest (process wall clock)', baselineMs);
-    row('callmon ingest (process wall clock)', ingestMs);
+    const row = (label: string, took: number, cpuMs?: number) =>
+      console.log(
+        `  ${label.padEnd(44)} ${seconds(took)}  ${fmt(rate(took))} events/s` +
+          (cpuMs === undefined || Number.isNaN(cpuMs) ? '' : `  CPU ${seconds(cpuMs)}`),
+      );
+    const baselineMs = baseline?.wallMs;
+    if (baseline !== undefined) {
+      row('baseline callmon ingest (process wall clock)', baseline.wallMs, baseline.cpuMs);
+    }
+    row('callmon ingest (process wall clock)', ingestMs, ingestCpuMs);
     row('chDB native INSERT … SELECT FROM file()', native.insertMs);
-    row('chDB native, process wall clock', nativeWallMs);
+    row('chDB native, process wall clock', nativeWallMs, nativeCpuMs);
     console.log(
       `  ratio ingest / native: ${(native.insertMs / ingestMs).toFixed(2)} (INSERT alone), ` +
         `${(nativeWallMs / ingestMs).toFixed(2)} (both process wall clock)` +
@@ -161,6 +174,13 @@ async function main(): Promise<void> {
           ? ''
           : `; baseline ${(native.insertMs / baselineMs).toFixed(2)} (INSERT alone)`),
     );
+    if (!Number.isNaN(ingestCpuMs)) {
+      // CPU time moves far less than wall clock when other work shares the machine.
+      console.log(
+        `  CPU time native process / ingest: ${(nativeCpuMs / ingestCpuMs).toFixed(2)}` +
+          (baseline === undefined ? '' : `; baseline ${(nativeCpuMs / baseline.cpuMs).toFixed(2)}`),
+      );
+    }
     const same = check.n === native.n && check.hash === native.hash;
     console.log(
       `  same rows in both folders: ${same ? 'yes' : 'NO'} (${check.n} / ${native.n} rows)`,
@@ -179,13 +199,26 @@ async function main(): Promise<void> {
       // reading only
     }
     const readMs = performance.now() - began;
-    began = performance.now();
-    for await (const { bytes } of readNdjsonLines(openNdjson(file))) parseEvent(bytes);
-    const parseMs = performance.now() - began;
-    console.log(
-      `\nfloor (this process): reading the lines ${seconds(readMs)}; reading + parseEvent ` +
-        `${seconds(parseMs)} (${fmt(rate(parseMs))} events/s)`,
-    );
+    const parsers: Array<[string, typeof parseEvent]> = [['parseEvent', parseEvent]];
+    if (values.baseline !== undefined) {
+      // The baseline checkout's own contract parser, for a like-for-like comparison.
+      const other = (await import(
+        pathToFileURL(join(resolve(values.baseline), 'packages/events/src/index.ts')).href
+      )) as { parseEvent: typeof parseEvent };
+      parsers.push(['baseline parseEvent', other.parseEvent]);
+    }
+    console.log(`\nfloor (this process): reading the lines ${seconds(readMs)}`);
+    // Alternating, twice each: the first pass of each also warms it up.
+    for (const _ of [1, 2]) {
+      for (const [label, parse] of parsers) {
+        began = performance.now();
+        for await (const { bytes } of readNdjsonLines(openNdjson(file))) parse(bytes);
+        const parseMs = performance.now() - began;
+        console.log(
+          `  reading + ${label.padEnd(20)} ${seconds(parseMs)} (${fmt(rate(parseMs))} events/s)`,
+        );
+      }
+    }
   }
   if (!values.keep) await rm(work, { recursive: true, force: true });
   else console.log(`kept ${work}`);
@@ -265,6 +298,22 @@ function run(command: string, args: string[], cwd = root): Promise<string> {
       else reject(new Error(`${args.slice(2, 4).join(' ')} exited with ${code}:\n${err}`));
     });
   });
+}
+
+/**
+ * CPU time (user + system) of this process's finished children, from /proc/self/stat
+ * (cutime + cstime: every child waited for, with its own waited-for children); NaN where
+ * there is no /proc. Assumes the usual 100 clock ticks per second.
+ */
+function childrenCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the parenthesised command name; cutime and cstime are fields 16 and 17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function countLines(path: string): Promise<number> {

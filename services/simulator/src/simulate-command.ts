@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { EVENTS_TOPIC, EventPublisher, parseBrokers } from '@callmon/queue';
+import { liveFeed } from './live-feed.ts';
 import { SCENARIO_DEFINITIONS, SCENARIOS } from './scenarios.ts';
 import {
   resolveOptions,
@@ -10,6 +12,7 @@ import {
   SimulatorOptionError,
   simulate,
 } from './simulate.ts';
+import { publishLines } from './simulate-kafka.ts';
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -32,6 +35,14 @@ Options:
   --calls-999 N       999 calls a year (default 135000, a mid-sized force)
   --calls-101 N       101 calls a year (default 200000)
   --out PATH|-        write to a file, or - for standard output (default -)
+  --kafka BROKERS     publish to Kafka instead (host:port[,host:port…]): one message
+                      per event, key = force, idempotent producer; progress on
+                      standard error; exit 1 if the brokers cannot be reached
+  --topic T           the Kafka topic (default ${EVENTS_TOPIC}); it must exist
+                      (callmon kafka init)
+  --speed X           with --kafka: pace the events, simulated time running X times
+                      real time (1 = real time); --start then defaults to now and
+                      --days to for ever. Without it, publish as fast as possible
   -h, --help          show this help
 
 Scenarios:
@@ -47,6 +58,9 @@ const FLAGS = {
   'calls-999': { type: 'string' },
   'calls-101': { type: 'string' },
   out: { type: 'string' },
+  kafka: { type: 'string' },
+  topic: { type: 'string' },
+  speed: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -89,6 +103,7 @@ const CHUNK = 64 * 1024;
 export async function simulateCommand(argv: string[], io: CommandIo): Promise<number> {
   let options: SimulateOptions;
   let out: string;
+  let kafka: KafkaTarget | undefined;
   try {
     const { values } = parseArgs({
       args: argv,
@@ -113,6 +128,7 @@ export async function simulateCommand(argv: string[], io: CommandIo): Promise<nu
     resolveOptions(options);
     out = values.out ?? '-';
     if (out === '') throw new UsageError('--out expects a path, or - for standard output');
+    kafka = kafkaTarget(values);
   } catch (error) {
     if (
       error instanceof UsageError ||
@@ -127,6 +143,7 @@ export async function simulateCommand(argv: string[], io: CommandIo): Promise<nu
     throw error;
   }
 
+  if (kafka !== undefined) return publishCommand(options, kafka, io);
   const toFile = out !== '-';
   // A deep buffer lets the simulation run on while the previous chunks are written.
   const stream = toFile ? createWriteStream(out, { highWaterMark: 1 << 20 }) : io.stdout;
@@ -148,6 +165,78 @@ export async function simulateCommand(argv: string[], io: CommandIo): Promise<nu
       `callmon simulate: cannot write ${toFile ? out : 'standard output'}: ${e.message}\n`,
     );
     if (toFile) (stream as Writable).destroy();
+    return 1;
+  }
+}
+
+interface KafkaTarget {
+  brokers: string;
+  topic: string;
+  speed?: number;
+}
+
+function kafkaTarget(values: {
+  kafka?: string;
+  topic?: string;
+  speed?: string;
+  out?: string;
+}): KafkaTarget | undefined {
+  if (values.kafka === undefined) {
+    for (const flag of ['topic', 'speed'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --kafka`);
+    }
+    return undefined;
+  }
+  if (values.out !== undefined) throw new UsageError('--out and --kafka exclude each other');
+  try {
+    parseBrokers(values.kafka);
+  } catch (error) {
+    throw new UsageError(`--kafka: ${(error as Error).message}`);
+  }
+  const topic = values.topic ?? EVENTS_TOPIC;
+  if (topic === '') throw new UsageError('--topic expects a topic name');
+  return { brokers: values.kafka, topic, speed: numberFlag('speed', values.speed) };
+}
+
+/** `simulate --kafka`: 0 all published and acknowledged, 1 Kafka failed. */
+async function publishCommand(
+  options: SimulateOptions,
+  kafka: KafkaTarget,
+  io: CommandIo,
+): Promise<number> {
+  const force = resolveOptions(options).force;
+  let publisher: EventPublisher;
+  try {
+    publisher = await EventPublisher.connect({
+      brokers: kafka.brokers,
+      topic: kafka.topic,
+      clientId: 'callmon-simulate',
+    });
+  } catch (error) {
+    io.stderr.write(`callmon simulate: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const lines =
+    kafka.speed === undefined ? simulate(options) : liveFeed({ ...options, speed: kafka.speed });
+  const rate = (count: number, ms: number) => Math.round(count / Math.max(ms / 1000, 0.001));
+  try {
+    const published = await publishLines(lines, publisher, {
+      force,
+      progress: (acknowledged, ms, done) => {
+        if (done) return;
+        io.stderr.write(
+          `callmon simulate: ${acknowledged} events published to ${kafka.topic} (${rate(acknowledged, ms)}/s)\n`,
+        );
+      },
+    });
+    await publisher.close();
+    io.stderr.write(
+      `callmon simulate: done, ${published} events published to ${kafka.topic} on ${kafka.brokers}\n`,
+    );
+    return 0;
+  } catch (error) {
+    await publisher.abort();
+    io.stderr.write(`callmon simulate: ${(error as Error).message}\n`);
     return 1;
   }
 }

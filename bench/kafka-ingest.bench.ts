@@ -1,0 +1,195 @@
+/**
+ * Kafka → store: `callmon ingest --kafka` against kcat reading the same topic.
+ *
+ *   node --import tsx bench/kafka-ingest.bench.ts [--events 300000] [--partitions 4]
+ *       [--brokers 127.0.0.1:9092] [--batch-rows 10000]
+ *
+ * 1. Simulates two forces (`normal` scenario) until there are at least N events and
+ *    produces them with kcat into a new topic (`callmon kafka init`, P partitions).
+ * 2. Baseline: `kcat -C -e` reads the whole topic to /dev/null (librdkafka, C), timed;
+ *    once before and once after the ingest, the faster counted.
+ * 3. The real CLI, `callmon ingest --kafka B --topic T --group G --data-dir D
+ *    --exit-when-idle 1 --summary json` on a fresh chDB folder, timed from spawn to the
+ *    last committed chunk (the consumer's own log, debug level), so the idle wait at the
+ *    end is not counted; also from the partitions' assignment to the last commit.
+ * 4. Checks the ingest accounted for every message, prints events/s and the ratio to kcat.
+ *
+ * Goal (issue 4): ≥ 50,000 events/s and ≥ 0.3 of kcat's rate. The topic is deleted after.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createKafka } from '../packages/queue/src/index.ts';
+import { simulate } from '../services/simulator/src/index.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const cli = ['--import', 'tsx', join(root, 'services/cli/src/main.ts')];
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '300000' },
+    partitions: { type: 'string', default: '4' },
+    brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    'batch-rows': { type: 'string', default: '10000' },
+  },
+});
+const wanted = Number(values.events);
+const brokers = values.brokers;
+const run = `${Date.now().toString(36)}`;
+const topic = `callmon.bench.ingest.${run}`;
+const group = `callmon-bench-ingest-${run}`;
+const dir = mkdtempSync(join(tmpdir(), 'callmon-bench-kafka-'));
+const fmt = (n: number) => Math.round(n).toLocaleString('en-GB');
+
+function kcatRead(): { ms: number; count: number } {
+  const started = performance.now();
+  const out = execFileSync(
+    'kcat',
+    ['-b', brokers, '-C', '-t', topic, '-e', '-q', '-o', 'beginning', '-f', '\n'],
+    {
+      maxBuffer: 1 << 30,
+    },
+  );
+  return { ms: performance.now() - started, count: out.length };
+}
+
+try {
+  // Simulated days of two forces until there are enough events (~4,200 a day each).
+  const days = Math.max(1, Math.ceil(wanted / 2 / 4000));
+  const lines = ['northants', 'kent']
+    .flatMap((force, i) =>
+      [...simulate({ force, seed: 7 + i, start: '2024-02-19T00:00:00Z', days })].map(
+        (l) => `${force}\t${l.line}`,
+      ),
+    )
+    .slice(0, Math.max(wanted, 1));
+  const init = spawnSync(
+    'node',
+    [
+      ...cli,
+      'kafka',
+      'init',
+      '--brokers',
+      brokers,
+      '--topic',
+      topic,
+      '--live-topic',
+      `${topic}.live`,
+      '--partitions',
+      values.partitions,
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (init.status !== 0) throw new Error(`kafka init: ${init.stderr}`);
+  const produce = spawnSync(
+    'kcat',
+    ['-b', brokers, '-P', '-t', topic, '-K', '\t', '-X', 'linger.ms=20'],
+    {
+      input: `${lines.join('\n')}\n`,
+      maxBuffer: 1 << 30,
+    },
+  );
+  if (produce.status !== 0) throw new Error(`kcat -P: ${produce.stderr}`);
+  const total = lines.length;
+
+  const before = kcatRead();
+  if (before.count !== total) throw new Error(`kcat read ${before.count} of ${total} messages`);
+
+  const dataDir = join(dir, 'store');
+  const started = Date.now();
+  let assignedAt = 0;
+  let lastCommitAt = 0;
+  let buffered = '';
+  const ingest = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
+    (done, fail) => {
+      const child = spawn(
+        'node',
+        [
+          ...cli,
+          'ingest',
+          '--kafka',
+          brokers,
+          '--topic',
+          topic,
+          '--group',
+          group,
+          '--data-dir',
+          dataDir,
+          '--exit-when-idle',
+          '1',
+          '--summary',
+          'json',
+        ],
+        {
+          cwd: root,
+          env: {
+            ...process.env,
+            CALLMON_LOG_LEVEL: 'debug',
+            CALLMON_BATCH_ROWS: values['batch-rows'],
+          },
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        const text = chunk.toString();
+        stderr = (stderr + text).slice(-20_000);
+        buffered += text;
+        const parts = buffered.split('\n');
+        buffered = parts.pop()!;
+        for (const part of parts) {
+          if (!part.startsWith('{')) continue;
+          const entry = JSON.parse(part) as { time: number; msg: string };
+          if (entry.msg === 'partitions assigned' && assignedAt === 0) assignedAt = entry.time;
+          if (entry.msg === 'chunk committed') lastCommitAt = entry.time;
+        }
+      });
+      child.on('error', fail);
+      child.on('close', (status) => done({ status, stdout, stderr }));
+    },
+  );
+  if (ingest.status !== 0) throw new Error(`ingest exited ${ingest.status}: ${ingest.stderr}`);
+  const summary = JSON.parse(ingest.stdout.trim().split('\n').at(-1)!);
+  const accounted = summary.accepted + summary.duplicates + summary.conflicts + summary.rejected;
+  if (accounted !== total) throw new Error(`ingest accounted for ${accounted} of ${total}`);
+
+  const after = kcatRead();
+  const kcatMs = Math.min(before.ms, after.ms);
+  const kcatRate = total / (kcatMs / 1000);
+  const fromStart = total / ((lastCommitAt - started) / 1000);
+  const fromAssigned = total / ((lastCommitAt - assignedAt) / 1000);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `\n${fmt(total)} events, ${values.partitions} partitions, batch rows ${values['batch-rows']}`,
+  );
+  console.log(
+    `machine: ${cpus().length} CPUs (${cpu}), load avg ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
+  console.log('| | time | events/s | of kcat |');
+  console.log('|---|---|---|---|');
+  console.log(
+    `| \`kcat -C\` to /dev/null (best of 2: ${fmt(before.ms)} / ${fmt(after.ms)} ms) | ${fmt(kcatMs)} ms | ${fmt(kcatRate)} | 1 |`,
+  );
+  console.log(
+    `| \`callmon ingest --kafka\`, spawn → last commit | ${fmt(lastCommitAt - started)} ms | ${fmt(fromStart)} | ${(fromStart / kcatRate).toFixed(3)} |`,
+  );
+  console.log(
+    `| \`callmon ingest --kafka\`, assigned → last commit | ${fmt(lastCommitAt - assignedAt)} ms | ${fmt(fromAssigned)} | ${(fromAssigned / kcatRate).toFixed(3)} |`,
+  );
+  console.log(
+    `\ngoal ≥ 50,000 events/s: ${fromAssigned >= 50_000 ? 'met' : 'not met'}; ≥ 0.3 of kcat: ${fromAssigned / kcatRate >= 0.3 ? 'met' : 'not met'} (assigned → last commit)`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  const admin = createKafka({ brokers, clientId: 'callmon-bench' }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic, `${topic}.live`] }).catch(() => {});
+  await admin.deleteGroups([group]).catch(() => {});
+  await admin.disconnect();
+}

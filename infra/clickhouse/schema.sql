@@ -1,0 +1,113 @@
+-- callmon on a ClickHouse cluster: replicated shards behind Distributed tables.
+-- Mirrors packages/store/src/migrations (0001 events, 0002 rejected_events, 0003 item_ranges);
+-- see README.md for the why and for how to point callmon at it.
+--
+-- Assumes: a cluster named `callmon` in remote_servers with internal_replication = true,
+-- the macros {shard} and {replica} on every node, ClickHouse Keeper, and the settings
+-- profile of config/callmon-cluster.xml for callmon's user. Run once, on any node:
+--   clickhouse-client --multiquery < infra/clickhouse/schema.sql
+
+CREATE DATABASE IF NOT EXISTS callmon ON CLUSTER callmon;
+
+-- 0001 + 0003: every accepted event, one row per stored copy. Same columns, codecs,
+-- projection and indexes as the embedded schema; the minmax indexes of 0003 are declared
+-- here instead of added by ALTER (nothing to MATERIALIZE on a new table).
+CREATE TABLE IF NOT EXISTS callmon.events_local ON CLUSTER callmon
+(
+    force LowCardinality(String),
+    id String,
+    type LowCardinality(String),
+    at DateTime64(3, 'UTC') DEFAULT fromUnixTimestamp64Milli(at_ms, 'UTC'),
+    at_ms Int64 EPHEMERAL,
+    v UInt8,
+    source LowCardinality(Nullable(String)),
+    call Nullable(String),
+    channel LowCardinality(Nullable(String)),
+    queue LowCardinality(Nullable(String)),
+    handler LowCardinality(Nullable(String)),
+    incident Nullable(String),
+    grade Nullable(UInt8),
+    area LowCardinality(Nullable(String)),
+    district LowCardinality(Nullable(String)),
+    unit LowCardinality(Nullable(String)),
+    fingerprint String CODEC(ZSTD(1)),
+    raw String CODEC(ZSTD(3)),
+    arrived_at DateTime64(3, 'UTC') DEFAULT fromUnixTimestamp64Milli(arrived_ms, 'UTC'),
+    arrived_ms Int64 EPHEMERAL,
+    source_kind LowCardinality(String),
+    source_name LowCardinality(String),
+    source_partition UInt32,
+    source_offset UInt64,
+    batch String CODEC(ZSTD(1)),
+    INDEX call_bloom call TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX incident_bloom incident TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX call_from ifNull(call, '') TYPE minmax GRANULARITY 1,
+    INDEX call_to ifNull(call, '\xFF') TYPE minmax GRANULARITY 1,
+    INDEX incident_from ifNull(incident, '') TYPE minmax GRANULARITY 1,
+    INDEX incident_to ifNull(incident, '\xFF') TYPE minmax GRANULARITY 1,
+    PROJECTION by_id
+    (
+        SELECT force, id, fingerprint, at, arrived_at, source_kind, source_name, source_partition, source_offset
+        ORDER BY force, id
+    )
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/callmon/events_local', '{replica}')
+PARTITION BY toYYYYMM(at)
+ORDER BY (force, at, id)
+-- A retried batch (same insert_deduplication_token) is dropped if it is among the last
+-- 10 000 blocks of its shard, as non_replicated_deduplication_window does in embedded mode.
+SETTINGS replicated_deduplication_window = 10000;
+
+-- The table callmon reads and writes: every force on one shard (cityHash64(force)), so a
+-- report, a timeline and the ingest's duplicate check of a force each touch one shard.
+CREATE TABLE IF NOT EXISTS callmon.events ON CLUSTER callmon AS callmon.events_local
+ENGINE = Distributed(callmon, callmon, events_local, cityHash64(force));
+
+-- 0002: every input that did not become an event, with its reason and raw bytes.
+CREATE TABLE IF NOT EXISTS callmon.rejected_events_local ON CLUSTER callmon
+(
+    arrived_at DateTime64(3, 'UTC') DEFAULT fromUnixTimestamp64Milli(arrived_ms, 'UTC'),
+    arrived_ms Int64 EPHEMERAL,
+    reason LowCardinality(String),
+    detail String,
+    field LowCardinality(Nullable(String)),
+    force LowCardinality(Nullable(String)),
+    event_id Nullable(String),
+    fingerprint Nullable(String),
+    raw String DEFAULT base64Decode(raw_base64) CODEC(ZSTD(3)),
+    raw_base64 String EPHEMERAL,
+    source_kind LowCardinality(String),
+    source_name LowCardinality(String),
+    source_partition UInt32,
+    source_offset UInt64,
+    batch String CODEC(ZSTD(1))
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/callmon/rejected_events_local', '{replica}')
+PARTITION BY toYYYYMM(arrived_at)
+ORDER BY (arrived_at, source_kind, source_name, source_partition, source_offset)
+SETTINGS replicated_deduplication_window = 10000;
+
+-- A rejected input may have no force (it did not parse): those are spread by source position.
+CREATE TABLE IF NOT EXISTS callmon.rejected_events ON CLUSTER callmon AS callmon.rejected_events_local
+ENGINE = Distributed(callmon, callmon, rejected_events_local,
+    if(isNull(force), cityHash64(source_name, source_partition, source_offset), cityHash64(assumeNotNull(force))));
+
+-- The migration ledger callmon reads at start, one copy on every node (the same Keeper path
+-- for all shards), recording the three steps above as applied: callmon then runs none of
+-- its own migrations here, which would create plain MergeTree tables (and ALTER the
+-- Distributed one). The checksums are those of the steps' statements in
+-- packages/store/src/migrations; a new migration there needs its cluster form added here.
+CREATE TABLE IF NOT EXISTS callmon.schema_migrations ON CLUSTER callmon
+(
+    version UInt32,
+    name String,
+    checksum String,
+    applied_at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/callmon/schema_migrations', '{shard}-{replica}')
+ORDER BY version;
+
+INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
+    (1, 'events', '10430f6494d2d6583824643e0c33d2caa34171c3335bcfc0a42947c17f72225f'),
+    (2, 'rejected_events', '44ec516d9b7d67cdf4df9c75a7978072ebc716d55f5303e69f58a93ae4ace91e'),
+    (3, 'item_ranges', 'c203a963f71bc471e0465017ad692d38a16579b05fc4098380d4148c43c0a7c2');

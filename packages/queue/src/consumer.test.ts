@@ -1,0 +1,215 @@
+// BatchConsumer against the real broker (infra/local/kafka, or KAFKA_BROKERS from the global
+// setup): aligned chunks committed in order, idle exit, a stop during a failing write, a fatal
+// handler error. Unique topic and group names per test; the broker is shared.
+import { randomUUID } from 'node:crypto';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchConsumer, type PartitionChunk } from './consumer.ts';
+
+const skip = Boolean(process.env.CALLMON_SKIP_KAFKA);
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe.skipIf(skip)('BatchConsumer', () => {
+  const kafka = new Kafka({
+    clientId: 'callmon-consumer-test',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  let admin: Admin;
+  const topics: string[] = [];
+  const groups: string[] = [];
+
+  /** A one-partition topic holding `count` messages, and a fresh group for it. */
+  async function topicWith(count: number) {
+    const id = randomUUID().slice(0, 8);
+    const topic = `callmon.test.consumer.${id}`;
+    const groupId = `callmon-test-consumer-${id}`;
+    topics.push(topic);
+    groups.push(groupId);
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: count }, (_, index) => ({ value: `m${index}` })),
+    });
+    await producer.disconnect();
+    return { topic, groupId };
+  }
+
+  async function committed(topic: string, groupId: string): Promise<number> {
+    return Number((await committedWithMetadata(topic, groupId)).offset);
+  }
+
+  async function committedWithMetadata(topic: string, groupId: string) {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const { offset, metadata } = offsets!.partitions[0]!;
+    return { offset, metadata };
+  }
+
+  const offsets = (chunk: PartitionChunk) => chunk.messages.map((m) => Number(m.offset));
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await admin.deleteTopics({ topics }).catch(() => {});
+    await admin.deleteGroups(groups).catch(() => {});
+    await admin.disconnect();
+  });
+
+  it('hands over offset-aligned chunks in order, counts each once committed, and stops when idle', async () => {
+    const { topic, groupId } = await topicWith(250);
+    const handled: number[][] = [];
+    const counted: number[][] = [];
+    const consumer = await BatchConsumer.start({
+      kafka,
+      groupId,
+      topic,
+      chunkMessages: 100,
+      log: silent,
+      idleMs: 1000,
+      handle: async (chunk) => {
+        handled.push(offsets(chunk));
+        return offsets(chunk);
+      },
+      onCommitted: (_chunk, result) => counted.push(result),
+    });
+    await expect(consumer.done).resolves.toBe('idle');
+
+    expect(handled.flat()).toEqual(Array.from({ length: 250 }, (_, index) => index));
+    for (const chunk of handled) {
+      // Within one slot of 100 offsets: [0, 99], [100, 199], [200, 249].
+      expect(new Set(chunk.map((offset) => Math.floor(offset / 100))).size).toBe(1);
+    }
+    expect(counted).toEqual(handled);
+    expect(await committedWithMetadata(topic, groupId)).toEqual({ offset: '250', metadata: null });
+    expect(consumer.metrics.snapshot()).toMatchObject({ messages: 250, lag: 0, backpressureMs: 0 });
+  }, 60_000);
+
+  it('a stop while a write keeps failing leaves the chunk uncommitted and still stops', async () => {
+    const { topic, groupId } = await topicWith(30);
+    let attempts = 0;
+    let counted = 0;
+    let consumer: BatchConsumer | undefined;
+    const failing = new Promise<void>((resolve) => {
+      void BatchConsumer.start({
+        kafka,
+        groupId,
+        topic,
+        chunkMessages: 100,
+        log: silent,
+        maxBackoffMs: 200,
+        handle: async (_chunk, context) => {
+          for (;;) {
+            attempts++;
+            if (attempts === 3) resolve();
+            await context.backoff(1000); // the store is down; this throws once stopping
+          }
+        },
+        onCommitted: () => counted++,
+      }).then((started) => {
+        consumer = started;
+      });
+    });
+    await failing;
+    const during = consumer!.metrics.snapshot();
+    expect(during.partitions[0]!.paused).toBe(true);
+    expect(during.writeFailures).toBe(3);
+
+    await consumer!.stop();
+    await expect(consumer!.done).resolves.toBe('stopped');
+    expect(counted).toBe(0);
+    // Nothing consumed is committed: the offset stays at the chunk's start, and the
+    // metadata names the chunk begun, for whoever reads the partition next.
+    expect(await committedWithMetadata(topic, groupId)).toEqual({
+      offset: '0',
+      metadata: 'callmon-chunk:0-29',
+    });
+    const after = consumer!.metrics.snapshot();
+    expect(after.partitions[0]!.paused).toBe(false);
+    // Paused from the first failure: two full waits of 200 ms came before the third attempt.
+    expect(after.backpressureMs).toBeGreaterThanOrEqual(390);
+  }, 60_000);
+
+  it('a handler error stops the member without committing, and rejects done with it', async () => {
+    const { topic, groupId } = await topicWith(10);
+    const consumer = await BatchConsumer.start({
+      kafka,
+      groupId,
+      topic,
+      chunkMessages: 100,
+      log: silent,
+      handle: async () => {
+        throw new Error('the embedded engine aborted');
+      },
+    });
+    await expect(consumer.done).rejects.toThrow('the embedded engine aborted');
+    expect(await committed(topic, groupId)).toBe(0);
+  }, 60_000);
+
+  it('a chunk begun and not committed is cut again exactly as it was, and marked as read again', async () => {
+    const { topic, groupId } = await topicWith(25);
+    // A member dies inside the chunk [0, 24] (the whole partition then) ...
+    const dying = await BatchConsumer.start({
+      kafka,
+      groupId,
+      topic,
+      chunkMessages: 100,
+      log: silent,
+      handle: async () => {
+        throw new Error('killed');
+      },
+    });
+    await expect(dying.done).rejects.toThrow('killed');
+    // ... and the partition grows before the next member reads it.
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 15 }, (_, index) => ({ value: `late${index}` })),
+    });
+    await producer.disconnect();
+
+    const handled: { offsets: number[]; reread: boolean }[] = [];
+    const next = await BatchConsumer.start({
+      kafka,
+      groupId,
+      topic,
+      chunkMessages: 100,
+      log: silent,
+      idleMs: 1000,
+      handle: async (chunk) => {
+        handled.push({ offsets: offsets(chunk), reread: chunk.reread });
+      },
+    });
+    await expect(next.done).resolves.toBe('idle');
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, index) => from + index);
+    // Not one aligned chunk [0, 39]: the chunk begun, then the rest.
+    expect(handled).toEqual([
+      { offsets: range(0, 24), reread: true },
+      { offsets: range(25, 39), reread: false },
+    ]);
+    expect(await committed(topic, groupId)).toBe(40);
+  }, 60_000);
+
+  it('a missing topic is an error naming it', async () => {
+    await expect(
+      BatchConsumer.start({
+        kafka,
+        groupId: `callmon-test-consumer-${randomUUID()}`,
+        topic: 'callmon.test.consumer.absent',
+        chunkMessages: 10,
+        log: silent,
+        handle: async () => {},
+      }),
+    ).rejects.toThrow(/topic "callmon\.test\.consumer\.absent" does not exist/);
+  });
+});

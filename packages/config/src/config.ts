@@ -20,6 +20,12 @@ export const configSchema = z.strictObject({
   /** Comma-separated Kafka brokers; enables the Kafka source. */
   kafkaBrokers: z.string().optional(),
   kafkaTopic: z.string().min(1).default('callmon.events.v1'),
+  /**
+   * How long the group waits for a silent consumer before giving its partitions to
+   * another (also how long a restarted one waits for its dead predecessor's session).
+   * Kafka's broker bounds: 6 s to 30 min by default.
+   */
+  kafkaSessionTimeoutMs: z.number().int().min(6000).max(1_800_000).default(30_000),
   /** A force policy file (JSON, metrics.md §1); default `uk-default-v1`. */
   policyFile: z.string().optional(),
   /** Store batch flush: rows and milliseconds, whichever comes first. */
@@ -48,6 +54,7 @@ const ENV_KEYS: Record<string, keyof CallmonConfig> = {
   CLICKHOUSE_DATABASE: 'clickhouseDatabase',
   KAFKA_BROKERS: 'kafkaBrokers',
   CALLMON_KAFKA_TOPIC: 'kafkaTopic',
+  CALLMON_KAFKA_SESSION_TIMEOUT_MS: 'kafkaSessionTimeoutMs',
   CALLMON_POLICY_FILE: 'policyFile',
   CALLMON_BATCH_ROWS: 'batchRows',
   CALLMON_BATCH_MS: 'batchMs',
@@ -57,7 +64,12 @@ const ENV_KEYS: Record<string, keyof CallmonConfig> = {
   CALLMON_TOKEN_SECRET: 'tokenSecret',
   CALLMON_TOKEN_SECRET_FILE: 'tokenSecretFile',
 };
-const NUMERIC = new Set<keyof CallmonConfig>(['batchRows', 'batchMs', 'apiPort']);
+const NUMERIC = new Set<keyof CallmonConfig>([
+  'batchRows',
+  'batchMs',
+  'apiPort',
+  'kafkaSessionTimeoutMs',
+]);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -1,4 +1,7 @@
 export { INGEST_HELP, ingestCommand, summaryLine } from './ingest-command.ts';
+export { KafkaIngest, type KafkaIngestMetrics, type KafkaIngestOptions } from './kafka-ingest.ts';
+export type { KafkaIngestHooks } from './kafka-ingest-command.ts';
+export { KafkaLiveState, LIVE_LATENESS_MS } from './kafka-live-state.ts';
 export { LIVE_HELP, liveCommand } from './live-command.ts';
 export { describeCounts, type ReplayCounts, replayLive } from './live-replay.ts';
 export { LiveBus, type LiveBusEvents, LiveState } from './live-state.ts';

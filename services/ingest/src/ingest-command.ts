@@ -1,7 +1,19 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type CommandIo, choiceFlag, loadConfig, parseFlags, required } from '@callmon/config';
+import {
+  type CommandIo,
+  choiceFlag,
+  loadConfig,
+  parseFlags,
+  required,
+  UsageError,
+} from '@callmon/config';
 import { openStore } from '@callmon/store';
+import {
+  DEFAULT_GROUP,
+  type KafkaIngestHooks,
+  kafkaIngestCommand,
+} from './kafka-ingest-command.ts';
 import { createLog } from './log.ts';
 import { isBlank, openNdjson, readNdjsonLines } from './ndjson-source.ts';
 import { type IngestCounts, IngestPipeline } from './pipeline.ts';
@@ -9,19 +21,39 @@ import { Progress } from './progress.ts';
 import { systemClock } from './system-clock.ts';
 
 export const INGEST_HELP = `Usage: callmon ingest --file PATH|- [--data-dir DIR] [--summary json]
+       callmon ingest --kafka BROKERS [--topic T] [--group G] [--data-dir DIR | --clickhouse URL]
+                      [--exit-when-idle SECONDS] [--policy FILE] [--publish-live [--live-topic T]]
+                      [--metrics-port P] [--summary json]
 
-Ingest an NDJSON file of events (docs/events.md) into the store, then exit. Every line is
+Ingest events (docs/events.md) into the store: an NDJSON file, then exit; or the Kafka
+events topic as a consumer-group member, until stopped (SIGTERM/SIGINT: the chunk in
+hand is finished and committed, then the member leaves the group) or idle. Every input is
 accounted for: accepted, duplicate (same id, same content as an event already stored),
-conflict (same id, other content) or rejected with a reason; rejected lines, duplicates
-and conflicts are stored with their reason for audit. Blank lines are skipped. Ingesting
-the same file again accepts nothing new.
+conflict (same id, other content) or rejected with a reason; rejected inputs, duplicates
+and conflicts are stored with their reason and position (line, or topic/partition/offset)
+for audit. Blank lines are skipped. Ingesting the same input again accepts nothing new.
+Kafka offsets are committed only once their events are durable in the store.
 
 Options:
-  --file PATH|-     NDJSON events (- for standard input)
-  --data-dir DIR    embedded store folder (default ./data, env CALLMON_DATA_DIR)
-  --summary json    print {"accepted":N,"duplicates":N,"conflicts":N,"rejected":N}
-                    as the last line of standard output
-  --help            this text
+  --file PATH|-             NDJSON events (- for standard input)
+  --kafka BROKERS           host:port[,host:port…]: consume the events topic instead
+  --topic T                 the events topic (default callmon.events.v1, env CALLMON_KAFKA_TOPIC)
+  --group G                 consumer group (default ${DEFAULT_GROUP})
+  --exit-when-idle SECONDS  with --kafka: exit 0 once caught up and idle this long
+  --policy FILE             with --kafka: force policy file for the live engine (JSON)
+  --publish-live            with --kafka: publish the live boards (each second) and every
+                            breach and clear to the live topic, for \`callmon api --kafka\`
+  --live-topic T            the live topic (default callmon.live.v1)
+  --metrics-port P          with --kafka: serve Prometheus metrics (lag, chunk size and
+                            latency, backpressure, outcomes) at http://HOST:P/metrics
+                            (HOST: CALLMON_API_HOST, default 127.0.0.1; 0 = any free port)
+  --data-dir DIR            embedded store folder (default ./data, env CALLMON_DATA_DIR)
+  --clickhouse URL          a ClickHouse server (http://host:8123, env CLICKHOUSE_URL)
+                            instead of the embedded store
+  --summary json            print {"accepted":N,"duplicates":N,"conflicts":N,"rejected":N}
+                            as the last line of standard output (with --kafka: for the
+                            chunks this run committed)
+  --help                    this text
 `;
 
 export function summaryLine(counts: IngestCounts): string {
@@ -33,10 +65,27 @@ export function summaryLine(counts: IngestCounts): string {
   });
 }
 
-export async function ingestCommand(argv: string[], io: CommandIo): Promise<number> {
+/**
+ * `hooks` are how the CLI, which sees every service, adds what this service must not
+ * depend on itself (the live topic's board format belongs to the api).
+ */
+export async function ingestCommand(
+  argv: string[],
+  io: CommandIo,
+  hooks: KafkaIngestHooks = {},
+): Promise<number> {
   const { values } = parseFlags(argv, {
     file: { type: 'string' },
+    kafka: { type: 'string' },
+    'publish-live': { type: 'boolean' },
+    'live-topic': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    topic: { type: 'string' },
+    group: { type: 'string' },
+    'exit-when-idle': { type: 'string' },
+    policy: { type: 'string' },
     'data-dir': { type: 'string' },
+    clickhouse: { type: 'string' },
     summary: { type: 'string' },
     help: { type: 'boolean' },
   });
@@ -44,9 +93,46 @@ export async function ingestCommand(argv: string[], io: CommandIo): Promise<numb
     io.stdout.write(INGEST_HELP);
     return 0;
   }
-  const file = required(values.file, 'file');
   if (values.summary !== undefined) choiceFlag(values.summary, 'summary', ['json'] as const);
-  const config = loadConfig({ overrides: { dataDir: values['data-dir'] } });
+  if (values.kafka !== undefined) {
+    if (values.file !== undefined) {
+      throw new UsageError('--file and --kafka exclude each other: give one source');
+    }
+    const { exitCode, counts } = await kafkaIngestCommand(
+      {
+        kafka: values.kafka,
+        topic: values.topic,
+        group: values.group,
+        dataDir: values['data-dir'],
+        clickhouse: values.clickhouse,
+        exitWhenIdle: values['exit-when-idle'],
+        policy: values.policy,
+        publishLive: values['publish-live'] === true,
+        liveTopic: values['live-topic'],
+        metricsPort: values['metrics-port'],
+      },
+      io,
+      hooks,
+    );
+    if (values.summary === 'json') io.stdout.write(`${summaryLine(counts)}\n`);
+    return exitCode;
+  }
+  for (const flag of [
+    'topic',
+    'group',
+    'exit-when-idle',
+    'policy',
+    'publish-live',
+    'live-topic',
+    'metrics-port',
+  ] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --kafka`);
+  }
+  if (values.file === undefined) throw new UsageError('--file or --kafka is required');
+  const file = required(values.file, 'file');
+  const config = loadConfig({
+    overrides: { dataDir: values['data-dir'], clickhouseUrl: values.clickhouse },
+  });
   const log = createLog(config.logLevel === 'info' ? 'warn' : config.logLevel, 'ingest');
   const size = file === '-' ? undefined : (await stat(file)).size;
   const source = file === '-' ? 'stdin' : resolve(file);

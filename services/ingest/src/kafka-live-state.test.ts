@@ -1,0 +1,165 @@
+import { type LiveAlert, Policy, rollingSnapshot } from '@callmon/compliance';
+import type { CallmonEvent } from '@callmon/events';
+import { openTestStore, type TestStore } from '@callmon/store/testing';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaLiveState, LIVE_LATENESS_MS } from './kafka-live-state.ts';
+import { LiveBus } from './live-state.ts';
+
+const log = pino({ level: 'silent' });
+const policy = Policy.ukDefault();
+const DAY = 86_400_000;
+const T = Date.parse('2026-11-20T12:00:00Z');
+const noWait = async () => {};
+
+const presented = (force: string, call: string, at: number): CallmonEvent => ({
+  v: 1,
+  id: `${call}-p`,
+  type: 'call.presented',
+  force,
+  at,
+  call,
+  channel: '999',
+});
+const answered = (force: string, call: string, at: number): CallmonEvent => ({
+  v: 1,
+  id: `${call}-a`,
+  type: 'call.answered',
+  force,
+  at,
+  call,
+});
+
+/** Events the previous owner of the partition stored, as a store holds them. */
+const STORED: CallmonEvent[] = [
+  presented('northants', 'old', T - 7 * DAY - LIVE_LATENESS_MS - 1), // before the horizon
+  presented('northants', 'c1', T - 2 * DAY),
+  answered('northants', 'c1', T - 2 * DAY + 4_000), // within 10 s
+  presented('northants', 'c2', T - 3_600_000),
+  answered('northants', 'c2', T - 3_600_000 + 25_000), // breached
+  presented('northants', 'c3', T - 60_000), // ringing, breached long ago: no new alert
+  presented('cleveland', 'k1', T - 30_000),
+];
+
+describe('Kafka live state: restored from the store on a force’s first events', () => {
+  let test: TestStore;
+  beforeAll(async () => {
+    test = await openTestStore();
+    await test.store.insertEvents(
+      STORED.map((event, index) => ({
+        event,
+        raw: JSON.stringify(event),
+        arrivedAt: T - DAY,
+        position: { kind: 'kafka', name: 'callmon.events.v1', partition: 0, offset: index },
+      })),
+      { dedupToken: 'kafka:callmon.events.v1:0:0-6' },
+    );
+  });
+  afterAll(() => test?.cleanup());
+
+  it('the live figures after restore + new events equal a batch evaluation over both', async () => {
+    let now = T;
+    const bus = new LiveBus();
+    const alerts: LiveAlert[] = [];
+    bus.on('alert', (alert) => alerts.push(alert));
+    const state = new KafkaLiveState({
+      store: test.store,
+      policy,
+      bus,
+      clock: { now: () => now },
+      log,
+    });
+    const fresh = [
+      presented('northants', 'c4', T - 1_000),
+      answered('northants', 'c1', T - 2 * DAY + 4_000),
+    ];
+    await state.apply(3, fresh.slice(0, 1), noWait);
+    await state.apply(3, fresh.slice(1), noWait);
+    const engine = state.live.engines.get('northants')!;
+    expect(state.restoredForces).toBe(1);
+    // Restoring published nothing: c3's breach was the previous owner's to announce.
+    expect(alerts).toEqual([]);
+    const all = [...STORED, ...fresh].filter((event) => event.force === 'northants');
+    expect(engine.snapshot()).toEqual(
+      rollingSnapshot(all, { force: 'northants', asOf: T, policy }),
+    );
+    // A repeat of a restored event changes nothing; the engine knows it already.
+    expect(engine.stats().duplicates).toBe(1);
+
+    // After the restore, breaches are this owner's: c4 rings past 10 s.
+    now = T + 10_000;
+    state.advance();
+    expect(alerts.map((alert) => [alert.kind, alert.item])).toEqual([['breach', 'c4']]);
+  });
+
+  it('a breach brought by a force’s first chunk is published, though the chunk is stored already', async () => {
+    const bus = new LiveBus();
+    const alerts: LiveAlert[] = [];
+    bus.on('alert', (alert) => alerts.push(alert));
+    const state = new KafkaLiveState({
+      store: test.store,
+      policy,
+      bus,
+      clock: { now: () => T },
+      log,
+    });
+    // Presented 20 s before now: past its 10 s target by the time this member sees it.
+    const late = presented('durham', 'd1', T - 20_000);
+    await test.store.insertEvents(
+      [
+        {
+          event: late,
+          raw: JSON.stringify(late),
+          arrivedAt: T,
+          position: { kind: 'kafka', name: 'callmon.events.v1', partition: 5, offset: 0 },
+        },
+      ],
+      { dedupToken: 'kafka:callmon.events.v1:5:0-0' },
+    );
+    await state.apply(5, [late], noWait);
+    // It fires when this member learns of it (engine time), against the deadline it missed.
+    expect(alerts).toMatchObject([
+      { kind: 'breach', item: 'd1', at: T, deadline: T - 20_000 + 10_000 },
+    ]);
+  });
+
+  it('a rebalance forgets the forces of partitions given away; they are restored if they return', async () => {
+    const state = new KafkaLiveState({
+      store: test.store,
+      policy,
+      bus: new LiveBus(),
+      clock: { now: () => T },
+      log,
+    });
+    await state.apply(1, [presented('cleveland', 'k2', T - 5_000)], noWait);
+    await state.apply(2, [presented('northants', 'c5', T - 5_000)], noWait);
+    expect([...state.live.engines.keys()].sort()).toEqual(['cleveland', 'northants']);
+
+    state.assigned([2]);
+    expect([...state.live.engines.keys()]).toEqual(['northants']);
+    await state.apply(1, [answered('cleveland', 'k2', T - 1_000)], noWait);
+    expect(state.restoredForces).toBe(3);
+    // Restored again from what is stored (k1 only: k2's presentation was never stored).
+    expect(state.live.engines.get('cleveland')!.stats().accepted).toBe(2);
+  });
+
+  it('a failing restore is retried through the given wait, then applies', async () => {
+    let failures = 2;
+    const store = Object.create(test.store) as typeof test.store;
+    store.readEvents = (range) =>
+      failures-- > 0 ? Promise.reject(new Error('store down')) : test.store.readEvents(range);
+    const waits: number[] = [];
+    const state = new KafkaLiveState({
+      store,
+      policy,
+      bus: new LiveBus(),
+      clock: { now: () => T },
+      log,
+    });
+    await state.apply(0, [presented('cleveland', 'k9', T)], async (ms) => {
+      waits.push(ms);
+    });
+    expect(waits).toEqual([250, 500]);
+    expect(state.live.engines.get('cleveland')!.stats().accepted).toBe(2);
+  });
+});

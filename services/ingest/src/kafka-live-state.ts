@@ -1,0 +1,119 @@
+import { type Clock, LiveEngine, type Policy } from '@callmon/compliance';
+import type { CallmonEvent } from '@callmon/events';
+import type { Store } from '@callmon/store';
+import type { Logger } from 'pino';
+import { type LiveBus, LiveState } from './live-state.ts';
+
+/** How late an event may arrive and still be applied live (the engine's own default). */
+export const LIVE_LATENESS_MS = 3_600_000;
+
+/**
+ * The live engines of the forces this consumer owns. Kafka partitions by force, so one
+ * consumer owns a force's live state at a time (architecture.md); but a consumer learns
+ * which forces a partition holds only from its messages. So a force's engine is
+ * restored from the store — its events of the last 7 days plus the lateness allowance —
+ * the first time its events reach this consumer, before they apply. Alerts raised while
+ * restoring are not published: they were the previous owner's to raise. A rebalance
+ * drops the forces of partitions this member no longer owns, so a force that comes back
+ * is restored again, with whatever another member stored in between.
+ */
+export class KafkaLiveState {
+  readonly live: LiveState;
+  /** Forces restored, and the stored events they were restored from. */
+  restoredForces = 0;
+  restoredEvents = 0;
+  private readonly partitionOfForce = new Map<string, number>();
+  private restoring = false;
+
+  constructor(
+    private readonly options: {
+      store: Store;
+      policy: Policy;
+      bus: LiveBus;
+      clock: Clock;
+      log: Logger;
+    },
+  ) {
+    this.live = new LiveState(options.policy, options.bus);
+  }
+
+  /**
+   * Evaluate: the accepted events of a durable chunk of `partition`, after restoring the
+   * forces new to this consumer. `retry` waits before a failed restore is tried again.
+   */
+  async apply(
+    partition: number,
+    events: readonly CallmonEvent[],
+    retry: (ms: number) => Promise<void>,
+  ): Promise<void> {
+    const forces = new Set<string>();
+    for (const event of events) forces.add(event.force);
+    for (const force of forces) {
+      this.partitionOfForce.set(force, partition);
+      if (this.live.engines.has(force)) continue;
+      // This chunk is durable already, so the store holds its events too: they are left
+      // out of the restore and applied below, so that the breaches they bring are
+      // published (a restore stays silent: its breaches were the previous owner's).
+      const fresh = new Set(
+        events.filter((event) => event.force === force).map((event) => event.id),
+      );
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.restore(force, fresh);
+          break;
+        } catch (error) {
+          // The embedded engine is gone for this process: retrying cannot help.
+          if ((error as Error).name === 'StoreFailedError') throw error;
+          const delayMs = Math.min(250 * 2 ** attempt, 30_000);
+          this.options.log.warn(
+            { err: error, force, delayMs },
+            'restoring live state failed; retrying',
+          );
+          await retry(delayMs);
+        }
+      }
+    }
+    this.live.apply(events);
+  }
+
+  /** This member's partitions after a rebalance: forget the forces of the others. */
+  assigned(partitions: readonly number[]): void {
+    const owned = new Set(partitions);
+    for (const [force, partition] of this.partitionOfForce) {
+      if (owned.has(partition)) continue;
+      this.partitionOfForce.delete(force);
+      this.live.engines.delete(force);
+    }
+  }
+
+  /** Move every engine to the clock's time, firing the breaches due. */
+  advance(): void {
+    this.live.advanceTo(this.options.clock.now());
+  }
+
+  private async restore(force: string, fresh: ReadonlySet<string>): Promise<void> {
+    const { store, policy, bus, clock, log } = this.options;
+    const engine = new LiveEngine({
+      force,
+      policy,
+      startAt: clock.now(),
+      latenessMs: LIVE_LATENESS_MS,
+      onAlert: (alert) => {
+        if (!this.restoring) bus.emit('alert', alert);
+      },
+    });
+    const stored = (await store.readEvents({ force, from: engine.horizon })).filter(
+      (event) => !fresh.has(event.id),
+    );
+    this.restoring = true;
+    try {
+      for (const event of stored) engine.apply(event);
+    } finally {
+      this.restoring = false;
+    }
+    this.live.engines.set(force, engine);
+    this.restoredForces++;
+    this.restoredEvents += stored.length;
+    log.info({ force, events: stored.length, from: engine.horizon }, 'live state restored');
+  }
+}

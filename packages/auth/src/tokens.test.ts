@@ -7,7 +7,7 @@ const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
 function issue(overrides: Partial<Parameters<typeof signToken>[0]> = {}): string {
   return signToken(
-    { subject: 'sgt.patel', role: 'supervisor', forces: ['WMP'], ttlMs: 3_600_000, ...overrides },
+    { subject: 'sgt.patel', role: 'supervisor', forces: ['wmp'], ttlMs: 3_600_000, ...overrides },
     SECRET,
     NOW,
   );
@@ -21,7 +21,7 @@ describe('signed tokens', () => {
       principal: {
         subject: 'sgt.patel',
         role: 'supervisor',
-        forces: ['WMP'],
+        forces: ['wmp'],
         issuedAt: NOW,
         expiresAt: NOW + 3_600_000,
       },
@@ -108,16 +108,16 @@ describe('roles and scopes', () => {
     ['admin', 'live', true],
     ['admin', 'audit', true],
   ] as const)('%s may use %s: %s', (role, capability, allowed) => {
-    expect(authorize(principal(role, ['WMP']), capability, 'WMP').ok).toBe(allowed);
+    expect(authorize(principal(role, ['wmp']), capability, 'wmp').ok).toBe(allowed);
   });
 
   it('a token covers only its forces, or every force with *', () => {
-    expect(authorize(principal('admin', ['WMP']), 'live', 'GMP')).toMatchObject({
+    expect(authorize(principal('admin', ['wmp']), 'live', 'gmp')).toMatchObject({
       ok: false,
       reason: 'force_not_covered',
     });
-    expect(authorize(principal('admin', ['WMP', 'GMP']), 'live', 'GMP').ok).toBe(true);
-    expect(authorize(principal('inspector', ['*']), 'audit', 'GMP').ok).toBe(true);
+    expect(authorize(principal('admin', ['wmp', 'gmp']), 'live', 'gmp').ok).toBe(true);
+    expect(authorize(principal('inspector', ['*']), 'audit', 'gmp').ok).toBe(true);
   });
 });
 

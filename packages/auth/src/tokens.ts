@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { forceCode } from '@callmon/events';
 import { z } from 'zod';
 import { type Principal, ROLES } from './roles.ts';
 
@@ -10,13 +11,13 @@ import { type Principal, ROLES } from './roles.ts';
  */
 const PREFIX = 'cm1';
 
-/** Forces are the contract's force codes; `*` covers all. */
-const forceCode = z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,63})$/, 'invalid force code');
+/** Forces are the contract's force codes (events.md); `*` covers all. */
+const scopeForce = z.union([z.literal('*'), forceCode], { error: 'invalid force code' });
 
 const claimsSchema = z.strictObject({
   sub: z.string().min(1).max(200),
   role: z.enum(ROLES),
-  forces: z.array(forceCode).min(1).max(100),
+  forces: z.array(scopeForce).min(1).max(100),
   iat: z.number().int().nonnegative(),
   exp: z.number().int().positive(),
 });

@@ -24,6 +24,7 @@ export {
   EVENT_TYPES,
   type EventType,
   eventSchemas,
+  forceCode,
   type Grade,
   type IncidentClosed,
   type IncidentEvent,

@@ -8,4 +8,5 @@ export {
   UsageError,
 } from './command-line.ts';
 export { type CallmonConfig, ConfigError, configSchema, loadConfig } from './config.ts';
+export { describeStoreTarget, type StoreTarget, storeTarget } from './store-target.ts';
 export { GENERATED_SECRET_FILE, resolveTokenSecret } from './token-secret.ts';

@@ -6,6 +6,7 @@ import {
   loadConfig,
   parseFlags,
   resolveTokenSecret,
+  storeTarget,
 } from '@callmon/config';
 import { createLog, loadPolicy, systemClock } from '@callmon/ingest';
 import { LIVE_TOPIC } from '@callmon/queue';
@@ -80,16 +81,7 @@ export async function apiCommand(argv: string[], io: CommandIo): Promise<number>
   const tokenSecret = resolveTokenSecret(config);
   const log = createLog(config.logLevel, 'api');
 
-  const store = await openStore(
-    config.clickhouseUrl === undefined
-      ? { dataDir: config.dataDir }
-      : {
-          url: config.clickhouseUrl,
-          username: config.clickhouseUser,
-          password: config.clickhousePassword,
-          database: config.clickhouseDatabase,
-        },
-  );
+  const store = await openStore(storeTarget(config));
   // Each node reads the whole live topic: a group of its own, never shared.
   let feed: (LiveFeed & { close(): Promise<void> }) | undefined;
   try {

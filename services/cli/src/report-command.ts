@@ -6,6 +6,7 @@ import {
   loadConfig,
   parseFlags,
   required,
+  storeTarget,
   UsageError,
 } from '@callmon/config';
 import { loadPolicy, systemClock } from '@callmon/ingest';
@@ -65,16 +66,7 @@ export async function reportCommand(argv: string[], io: CommandIo): Promise<numb
     throw error;
   }
 
-  const store = await openStore(
-    config.clickhouseUrl === undefined
-      ? { dataDir: config.dataDir }
-      : {
-          url: config.clickhouseUrl,
-          username: config.clickhouseUser,
-          password: config.clickhousePassword,
-          database: config.clickhouseDatabase,
-        },
-  );
+  const store = await openStore(storeTarget(config));
   try {
     const report = await store.weeklyReport({ force, week, asOf, policy });
     const text =

@@ -6,6 +6,7 @@ import {
   loadConfig,
   parseFlags,
   required,
+  storeTarget,
   UsageError,
 } from '@callmon/config';
 import { openStore } from '@callmon/store';
@@ -137,16 +138,7 @@ export async function ingestCommand(
   const size = file === '-' ? undefined : (await stat(file)).size;
   const source = file === '-' ? 'stdin' : resolve(file);
 
-  const store = await openStore(
-    config.clickhouseUrl === undefined
-      ? { dataDir: config.dataDir }
-      : {
-          url: config.clickhouseUrl,
-          username: config.clickhouseUser,
-          password: config.clickhousePassword,
-          database: config.clickhouseDatabase,
-        },
-  );
+  const store = await openStore(storeTarget(config));
   const pipeline = new IngestPipeline({
     store,
     log,

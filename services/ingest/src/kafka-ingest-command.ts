@@ -1,4 +1,11 @@
-import { type CommandIo, integerFlag, loadConfig, UsageError } from '@callmon/config';
+import {
+  type CommandIo,
+  describeStoreTarget,
+  integerFlag,
+  loadConfig,
+  storeTarget,
+  UsageError,
+} from '@callmon/config';
 import { LIVE_TOPIC, parseBrokers } from '@callmon/queue';
 import { openStore, type Store } from '@callmon/store';
 import type { Logger } from 'pino';
@@ -84,23 +91,12 @@ export async function kafkaIngestCommand(
 
   let store: Store;
   try {
-    store = await openStore(
-      config.clickhouseUrl === undefined
-        ? { dataDir: config.dataDir }
-        : {
-            url: config.clickhouseUrl,
-            username: config.clickhouseUser,
-            password: config.clickhousePassword,
-            database: config.clickhouseDatabase,
-          },
-    );
+    store = await openStore(storeTarget(config));
   } catch (error) {
     // Named without credentials: a URL may carry a user and password.
-    const where =
-      config.clickhouseUrl === undefined
-        ? `the store in ${config.dataDir}`
-        : `ClickHouse at ${new URL(config.clickhouseUrl).origin}`;
-    io.stderr.write(`callmon ingest: cannot open ${where}: ${(error as Error).message}\n`);
+    io.stderr.write(
+      `callmon ingest: cannot open ${describeStoreTarget(config)}: ${(error as Error).message}\n`,
+    );
     return { exitCode: 1, counts: noCounts() };
   }
   let ingest: KafkaIngest | undefined;

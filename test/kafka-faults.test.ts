@@ -293,18 +293,38 @@ describe.skipIf(skip)('the broker stopped and restarted mid-stream', () => {
   it('loses nothing: the store ends up with the events and figures of the simulation', async () => {
     kafkaInit(own, topic, 2);
     const dataDir = join(dir, 'store');
+    // Every step has its own deadline, so a hang fails naming the step and its log.
+    const began = Date.now();
+    const phases: string[] = [];
+    const phase = (name: string) => phases.push(`${name} at ${Date.now() - began} ms`);
+    const finished = (name: string, run: CliRun) => {
+      phase(`${name} ended (${run.status ?? run.signal}${run.timedOut ? ', timed out' : ''})`);
+      expect(
+        run.timedOut,
+        `${name} hung; steps: ${phases.join('; ')}\n${tail(run)}`,
+      ).toBeUndefined();
+    };
     // The consumer runs through the outage; whether it rides it out or exits is its
     // business, as long as a restart (a supervisor's job) finishes the work.
-    const consumer = callmon([...ingestArgs(own, topic, group, dataDir), '--exit-when-idle', '10']);
+    const consumer = callmon(
+      [...ingestArgs(own, topic, group, dataDir), '--exit-when-idle', '10'],
+      {
+        timeoutMs: 240_000,
+      },
+    );
 
     let stopped: Promise<void> | undefined;
     const stopBroker = async () => {
+      phase('broker stopping');
       await ownBroker('down', brokerEnv);
+      phase('broker stopped');
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await ownBroker('up', brokerEnv);
+      phase('broker up again');
     };
     // Once the producer has had a first batch acknowledged, the broker goes down.
     const first = await callmon(simulateArgs, {
+      timeoutMs: 120_000,
       onStderr: (stderr) => {
         if (stopped === undefined && /[1-9]\d* events published/.test(stderr)) {
           stopped = stopBroker();
@@ -315,6 +335,7 @@ describe.skipIf(skip)('the broker stopped and restarted mid-stream', () => {
       stopped,
       `the producer published nothing before it ended:\n${tail(first)}`,
     ).toBeDefined();
+    finished('producer', first);
     await stopped;
     if (first.status !== 0) {
       // Fail-fast: the producer says what failed and exits 1; re-run, it sends everything
@@ -323,18 +344,18 @@ describe.skipIf(skip)('the broker stopped and restarted mid-stream', () => {
       expect(first.stderr).toMatch(
         /publishing to callmon\.test\.restart failed|cannot reach Kafka/,
       );
-      const again = await callmon(simulateArgs);
+      const again = await callmon(simulateArgs, { timeoutMs: 120_000 });
+      finished('producer re-run', again);
       expect(again.status, tail(again)).toBe(0);
     }
 
     const during = await consumer;
-    const after = await callmon([
-      ...ingestArgs(own, topic, group, dataDir),
-      '--exit-when-idle',
-      '3',
-      '--summary',
-      'json',
-    ]);
+    finished('consumer through the outage', during);
+    const after = await callmon(
+      [...ingestArgs(own, topic, group, dataDir), '--exit-when-idle', '3', '--summary', 'json'],
+      { timeoutMs: 120_000 },
+    );
+    finished('consumer after the outage', after);
     expect(after.status, tail(after)).toBe(0);
 
     // The reference: the simulation ingested from a file, no Kafka involved.
@@ -362,8 +383,8 @@ describe.skipIf(skip)('the broker stopped and restarted mid-stream', () => {
     expect(got.events).toEqual(want.events);
     expect(got.report).toEqual(want.report);
     console.info(
-      `kafka-faults: producer ${first.status === 0 ? 'rode out' : 'failed fast on'} the broker restart; ` +
+      `kafka-faults: ${phases.join('; ')}; producer ${first.status === 0 ? 'rode out' : 'failed fast on'} the broker restart; ` +
         `consumer during it exited ${during.status}`,
     );
-  }, 300_000);
+  }, 600_000);
 });

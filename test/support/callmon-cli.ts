@@ -11,6 +11,8 @@ export interface CliRun {
   stdout: string;
   stderr: string;
   ms: number;
+  /** Killed by the caller's `timeoutMs`, not ended by itself. */
+  timedOut?: boolean;
 }
 
 /** Run the CLI to the end without blocking the test worker. */
@@ -21,6 +23,8 @@ export function callmon(
     onStarted?: (child: ChildProcess) => void;
     /** Sees standard error as it grows (all of it so far). */
     onStderr?: (stderr: string, child: ChildProcess) => void;
+    /** SIGKILL the run after this long; the result then says `timedOut`. */
+    timeoutMs?: number;
   } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
@@ -32,6 +36,14 @@ export function callmon(
     });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, options.timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
     });
@@ -40,9 +52,17 @@ export function callmon(
       options.onStderr?.(stderr, child);
     });
     child.on('error', reject);
-    child.on('close', (status, signal) =>
-      resolve({ status, signal, stdout, stderr, ms: Date.now() - started }),
-    );
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({
+        status,
+        signal,
+        stdout,
+        stderr,
+        ms: Date.now() - started,
+        ...(timedOut ? { timedOut } : {}),
+      });
+    });
     options.onStarted?.(child);
   });
 }

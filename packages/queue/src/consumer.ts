@@ -63,6 +63,12 @@ export interface BatchConsumerOptions<R = void> {
   fromBeginning?: boolean;
   /** Chunk boundaries fall on multiples of this many offsets. */
   chunkMessages: number;
+  /**
+   * Partitions whose chunks may be handled at the same time (default 1). Each partition's
+   * chunks are still handled and committed one after another; `handle` must then cope
+   * with calls for other partitions while one is pending.
+   */
+  partitionsAtOnce?: number;
   /** Make a chunk durable; resolves once it is, throws to stop the consumer (nothing committed). */
   handle(chunk: PartitionChunk, context: ChunkContext): Promise<R>;
   /** A chunk's offsets are committed: what `handle` resolved with may now be counted. */
@@ -112,7 +118,8 @@ export class BatchConsumer<R = void> {
   private stopping: Promise<void> | undefined;
   private stopReason: StopReason = 'stopped';
   private failure: unknown;
-  private busy = false;
+  /** Partitions whose fetched messages are being handled. */
+  private busy = 0;
   private joined = false;
   private lastActivity: number;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -176,7 +183,7 @@ export class BatchConsumer<R = void> {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        partitionsConsumedConcurrently: options.partitionsAtOnce ?? 1,
         eachBatch: (payload) => member.consume(payload),
       });
     } catch (error) {
@@ -229,9 +236,12 @@ export class BatchConsumer<R = void> {
   }
 
   private watchIdle(idleMs: number): void {
+    // The group may have failed already (kafkajs reports a failed join as a crash, after
+    // run() has returned): a timer started then would keep the process alive for ever.
+    if (this.stopping !== undefined) return;
     this.idleTimer = setInterval(
       () => {
-        if (this.stopping !== undefined || this.busy || !this.joined) return;
+        if (this.stopping !== undefined || this.busy > 0 || !this.joined) return;
         if (this.now() - this.lastActivity < idleMs || !this.metrics.caughtUp()) return;
         this.options.log.info({ idleMs }, 'caught up and idle; stopping');
         this.stopReason = 'idle';
@@ -252,7 +262,7 @@ export class BatchConsumer<R = void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } =
       payload;
     if (this.stopping !== undefined || this.failure !== undefined) return;
-    this.busy = true;
+    this.busy++;
     this.lastActivity = this.now();
     this.metrics.fetched(batch.partition, batch.highWatermark);
     const { topic, partition } = batch;
@@ -292,7 +302,7 @@ export class BatchConsumer<R = void> {
         await heartbeat();
       }
     } finally {
-      this.busy = false;
+      this.busy--;
       this.lastActivity = this.now();
     }
   }

@@ -1,9 +1,9 @@
-import { errorBody } from '@callmon/api';
+import { acknowledgementsBody, errorBody } from '@callmon/api';
 import { CAPABILITIES, type Capability, ROLES, type Role } from '@callmon/auth';
 import { rollingSnapshot, weeklyReport } from '@callmon/compliance';
 import { formatUtc } from '@callmon/events';
 import { weeklyReportCsv, weeklyReportHtml } from '@callmon/reports';
-import { StoreFailedError } from '@callmon/store';
+import { type AcknowledgementRecord, StoreFailedError } from '@callmon/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -62,6 +62,11 @@ const ROUTES: Array<{ name: string; capability: Capability; url: (force: string)
   },
   { name: 'rejected events', capability: 'audit', url: (f) => `/api/v1/forces/${f}/rejected` },
   { name: 'data quality', capability: 'audit', url: (f) => `/api/v1/forces/${f}/data-quality` },
+  {
+    name: 'acknowledgements',
+    capability: 'audit',
+    url: (f) => `/api/v1/forces/${f}/acknowledgements`,
+  },
 ];
 
 async function get(url: string, token?: string) {
@@ -326,6 +331,101 @@ describe('content', () => {
   });
 });
 
+describe('acknowledgements', () => {
+  const ACKED = Date.parse('2024-02-22T09:00:00.000Z');
+  /** A press of breach `item`, `offsetMs` after ACKED. */
+  const press = (
+    item: string,
+    offsetMs: number,
+    fields: Partial<AcknowledgementRecord> = {},
+  ): AcknowledgementRecord => ({
+    force: FORCE,
+    alert: `breach:call.unanswered:${item}:${ACKED - 60_000}`,
+    kind: 'breach',
+    rule: 'call.unanswered',
+    item,
+    subject: 'sgt.one',
+    role: 'supervisor',
+    at: ACKED + offsetMs,
+    node: 'api-1:42',
+    ...fields,
+  });
+  const presses = [
+    press('k1', 0),
+    // Two nodes took k2 at once: the earlier press stands, whatever order they were stored in.
+    press('k2', 1500, { subject: 'sgt.two', node: 'api-2:7' }),
+    press('k2', 1000, { subject: 'sgt.three', role: 'admin' }),
+    press('k3', 2000),
+    press('k4', 3000, { subject: 'insp.x', role: 'admin' }),
+    press('w1', 500, { force: OTHER_FORCE }),
+  ];
+  /** What the route must list: one per alert of the force, the earliest, oldest first. */
+  const standing = () =>
+    [presses[0]!, presses[2]!, presses[3]!, presses[4]!].map((record) => ({
+      alert: record.alert,
+      kind: 'breach',
+      rule: 'call.unanswered',
+      item: record.item,
+      by: record.subject,
+      role: record.role,
+      at: formatUtc(record.at),
+      node: record.node,
+    }));
+
+  beforeAll(async () => {
+    for (const record of presses) await fixture.test.store.recordAcknowledgement(record);
+  });
+
+  const inspector = () => fixture.token('inspector', [FORCE]);
+  const list = async (query: string) => {
+    const response = await get(`/api/v1/forces/${FORCE}/acknowledgements${query}`, inspector());
+    expect(response.statusCode, response.body).toBe(200);
+    return acknowledgementsBody.parse(response.json());
+  };
+
+  it("lists the force's acknowledged breaches, the first press of each, oldest first", async () => {
+    expect(await list('')).toEqual({
+      force: FORCE,
+      from: null,
+      to: null,
+      items: standing(),
+      truncated: false,
+    });
+  });
+
+  it('filters by the time of the acknowledgement that stands, and cuts at the limit', async () => {
+    const from = formatUtc(ACKED + 1000);
+    const to = formatUtc(ACKED + 3000);
+    expect(await list(`?from=${from}&to=${to}`)).toEqual({
+      force: FORCE,
+      from,
+      to,
+      items: standing().slice(1, 3),
+      truncated: false,
+    });
+    // k2's later press falls in this range, but it is not the one that stands.
+    expect((await list(`?from=${formatUtc(ACKED + 1200)}&to=${to}`)).items).toEqual(
+      standing().slice(2, 3),
+    );
+    const cut = await list('?limit=3');
+    expect(cut.items).toEqual(standing().slice(0, 3));
+    expect(cut.truncated).toBe(true);
+    expect((await list('?limit=4')).truncated).toBe(false);
+  });
+
+  it.each([
+    ['?limit=0', 'limit'],
+    ['?limit=1001', 'limit'],
+    ['?from=yesterday', 'from'],
+    ['?from=2024-02-22T10:00:00Z&to=2024-02-22T09:00:00Z', 'to'],
+    ['?force=wmp', 'force'],
+  ])('%s → 400 naming %s', async (query, parameter) => {
+    const response = await get(`/api/v1/forces/${FORCE}/acknowledgements${query}`, inspector());
+    expect(response.statusCode, response.body).toBe(400);
+    expect(errorBody.parse(response.json()).parameter).toBe(parameter);
+  });
+});
+
 describe('invalid parameters are a 400 naming the parameter, never a 500', () => {
   const admin = () => fixture.token('admin', ['*']);
   it.each([
@@ -409,6 +509,7 @@ describe('operations', () => {
       '/api/v1/forces/{force}/rejected',
       '/api/v1/rejected',
       '/api/v1/forces/{force}/data-quality',
+      '/api/v1/forces/{force}/acknowledgements',
     ]) {
       expect(paths).toContain(route);
       const responses = document.paths[route].get.responses;

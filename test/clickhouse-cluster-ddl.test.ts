@@ -67,12 +67,14 @@ describe('infra/clickhouse/schema.sql', () => {
       'ENGINE = Distributed(callmon, callmon, events_local, cityHash64(force))',
     );
     expect(SCHEMA).toMatch(/ENGINE = Distributed\(callmon, callmon, rejected_events_local,/);
-    expect(SCHEMA.match(/ENGINE = Replicated\w*MergeTree\(/g)).toHaveLength(3);
+    expect(SCHEMA.match(/ENGINE = Replicated\w*MergeTree\(/g)).toHaveLength(4);
+    expect(SCHEMA).toMatch(/ENGINE = Distributed\(callmon, callmon, acknowledgements_local,/);
   });
 
   for (const [local, table] of [
     ['events_local', 'events'],
     ['rejected_events_local', 'rejected_events'],
+    ['acknowledgements_local', 'acknowledgements'],
   ] as const) {
     it(`${local} has the columns, indexes and keys of the store's ${table}`, async () => {
       // The whole definition as the engine states it back (columns, codecs, defaults,

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlertEntry, SnapshotMessage } from '@callmon/api/live';
+import type { Acknowledgement, AlertEntry, Reply, SnapshotMessage } from '@callmon/api/live';
 import { signToken } from '@callmon/auth';
+import { formatUtc } from '@callmon/events';
 import { createKafka, EventPublisher, ensureTopics } from '@callmon/queue';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -25,6 +26,11 @@ const SECRET = 'distributed-live-test-secret-that-is-long-enough';
 const FORCE = 'northants';
 
 const nodes: ApiProcess[] = [];
+/** Each api node's arguments (its own data folder), to start it again. */
+const nodeArgs: string[][] = [];
+const env = { CALLMON_TOKEN_SECRET: SECRET, CALLMON_LOG_LEVEL: 'warn' };
+/** The breach of the first test, for the acknowledgement test. */
+let breached: AlertEntry | undefined;
 const sockets: Socket[] = [];
 let ingest: ReturnType<typeof callmon> | undefined;
 let ingestChild: { kill(signal: NodeJS.Signals): boolean } | undefined;
@@ -58,15 +64,10 @@ beforeAll(async () => {
     { topic: eventsTopic, partitions: 2 },
     { topic: liveTopic, partitions: 2 },
   ]);
-  const env = { CALLMON_TOKEN_SECRET: SECRET, CALLMON_LOG_LEVEL: 'warn' };
   for (let node = 0; node < 2; node++) {
     const dataDir = mkdtempSync(join(tmpdir(), 'callmon-dist-api-'));
-    nodes.push(
-      await startApiProcess(
-        ['--data-dir', dataDir, '--kafka', brokers, '--live-topic', liveTopic],
-        env,
-      ),
-    );
+    nodeArgs.push(['--data-dir', dataDir, '--kafka', brokers, '--live-topic', liveTopic]);
+    nodes.push(await startApiProcess(nodeArgs[node]!, env));
   }
   const ingestDir = mkdtempSync(join(tmpdir(), 'callmon-dist-ingest-'));
   ingest = callmon(
@@ -149,6 +150,7 @@ describe('distributed live view', () => {
     });
     expect(first?.alert).toMatchObject({ kind: 'breach', rule: 'call.unanswered', item: call });
     expect(second?.alert).toEqual(first?.alert);
+    breached = first;
     // Against the deadline metrics.md sets: presented_at + 10 s.
     expect(first?.alert).toMatchObject({ deadline: presentedAt + 10_000 });
 
@@ -184,5 +186,62 @@ describe('distributed live view', () => {
         `callmon_ingest_lag\\{topic="${eventsTopic.replace(/\./g, '\\.')}",partition="\\d"\\} 0\n`,
       ),
     );
+  }, 120_000);
+
+  it('an acknowledgement is recorded in the store and survives a restart of the api node', async () => {
+    if (breached === undefined) throw new Error('the breach test did not pass');
+    const press = { force: FORCE, alert: breached.id };
+    const reply = (await sockets[0]!.emitWithAck('acknowledge', press)) as Reply<{
+      acknowledgement: Acknowledgement;
+    }>;
+    if (!reply.ok) throw new Error(`not acknowledged: ${reply.detail}`);
+    expect(reply.acknowledgement).toMatchObject({ alert: breached.id, by: 'sgt.dist' });
+
+    // The same node, stopped and started again on the same data folder.
+    sockets[0]!.disconnect();
+    expect(await nodes[0]!.stop()).toBe(0);
+    nodes[0] = await startApiProcess(nodeArgs[0]!, env);
+    const again = connect(nodes[0].url, {
+      auth: { token: token(), force: FORCE },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    sockets.push(again);
+    const snapshot = await next<SnapshotMessage>(again, 'snapshot', () => true, 30_000);
+    expect(snapshot.acknowledgements).toEqual([reply.acknowledgement]);
+    // The breach itself is gone from the new process's memory: the record is not.
+    expect(await again.emitWithAck('acknowledge', press)).toMatchObject({
+      ok: false,
+      status: 404,
+    });
+
+    // Inspectors read it over REST.
+    const inspector = signToken(
+      { subject: 'insp.dist', role: 'inspector', forces: [FORCE], ttlMs: 600_000 },
+      SECRET,
+      Date.now(),
+    );
+    const response = await fetch(`${nodes[0].url}/api/v1/forces/${FORCE}/acknowledgements`, {
+      headers: { authorization: `Bearer ${inspector}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      force: FORCE,
+      from: null,
+      to: null,
+      items: [
+        {
+          alert: breached.id,
+          kind: 'breach',
+          rule: 'call.unanswered',
+          item: breached.alert.item,
+          by: 'sgt.dist',
+          role: 'supervisor',
+          at: formatUtc(reply.acknowledgement.at),
+          node: expect.stringMatching(/:\d+$/),
+        },
+      ],
+      truncated: false,
+    });
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type Acknowledgement,
+  type AcknowledgementStore,
   type AlertEntry,
   attachLiveChannel,
   embeddedLiveFeed,
@@ -14,13 +15,16 @@ import { signToken } from '@callmon/auth';
 import { Policy } from '@callmon/compliance';
 import { parseEvent } from '@callmon/events';
 import { LiveBus, LiveState } from '@callmon/ingest';
+import { openStore } from '@callmon/store';
+import { openRawClient, openTestStore, type TestStore } from '@callmon/store/testing';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 /**
  * The socket.io live channel over a real HTTP server and real socket.io clients, fed by
- * real live engines (the embedded feed). Engine time is stepped by the test; the channel's
- * wall clock is the real one shifted by `skewMs`, so token expiry can be brought forward.
+ * real live engines (the embedded feed), recording acknowledgements in a real chDB store
+ * (emptied before each test). Engine time is stepped by the test; the channel's wall
+ * clock is the real one shifted by `skewMs`, so token expiry can be brought forward.
  */
 
 const SECRET = 'live-channel-test-secret-of-enough-length';
@@ -50,8 +54,45 @@ let bus: LiveBus;
 let live: LiveState;
 let url: string;
 const clients: Socket[] = [];
+let test: TestStore;
+let raw: Awaited<ReturnType<typeof openRawClient>>;
+
+beforeAll(async () => {
+  test = await openTestStore();
+  raw = await openRawClient(test.options);
+});
+afterAll(async () => {
+  await raw?.close();
+  await test?.cleanup();
+});
+
+/** A channel on `server` over the current engines, recording in `store`. */
+function attach(store: AcknowledgementStore = test.store) {
+  return attachLiveChannel(server, {
+    feed: embeddedLiveFeed({ bus, engines: live.engines }),
+    store,
+    node: 'node-under-test',
+    tokenSecret: SECRET,
+    clock: wallClock,
+    log: { info() {}, warn() {} },
+  });
+}
+
+/** Every stored press (not only those that stand), straight from the table. */
+async function storedPresses() {
+  const result = await raw.query({
+    query:
+      'SELECT force, alert, kind, rule, item, subject, role, toUnixTimestamp64Milli(at) AS at, node FROM acknowledgements ORDER BY at, subject',
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, string>>()).map((row) => ({
+    ...row,
+    at: Number(row.at),
+  }));
+}
 
 beforeEach(async () => {
+  await raw.command({ query: 'TRUNCATE TABLE acknowledgements' });
   skewMs = 0;
   bus = new LiveBus();
   live = new LiveState(Policy.ukDefault(), bus, T0);
@@ -70,23 +111,24 @@ beforeEach(async () => {
     }),
   ]);
   live.advanceTo(T0 + 8000);
-  server = createServer();
-  const feed = embeddedLiveFeed({ bus, engines: live.engines });
-  channel = attachLiveChannel(server, {
-    feed,
-    tokenSecret: SECRET,
-    clock: wallClock,
-    log: { info() {}, warn() {} },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await serve();
 });
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.disconnect();
+/** A new http server and channel (socket.io keeps its hold on a server it was attached to). */
+async function serve(store: AcknowledgementStore = test.store) {
+  server = createServer();
+  channel = attach(store);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function stop() {
+  for (const socket of clients.splice(0)) socket.disconnect();
   await channel.close();
   await new Promise((resolve) => server.close(resolve));
-});
+}
+
+afterEach(stop);
 
 function client(auth: Record<string, unknown>, reconnection = false): Socket {
   const socket = connect(url, {
@@ -321,6 +363,85 @@ describe('acknowledgements', () => {
     }>;
     expect(again).toEqual({ ok: true, acknowledgement });
     expect(channel.acknowledgements('northants')).toEqual([acknowledgement]);
+    // Recorded in the store, once, with the alert as the channel knew it.
+    expect(await storedPresses()).toEqual([
+      {
+        force: 'northants',
+        alert: entry.id,
+        kind: 'breach',
+        rule: 'call.unanswered',
+        item: 'c1',
+        subject: 'supervisor.one',
+        role: 'supervisor',
+        at: acknowledgement.at,
+        node: 'node-under-test',
+      },
+    ]);
+  });
+
+  it('simultaneous presses on one node record one acknowledgement, answered to both', async () => {
+    const { supervisor, watcher, entry } = await breached();
+    const press = { force: 'northants', alert: entry.id };
+    const replies = await Promise.all([
+      supervisor.emitWithAck('acknowledge', press),
+      watcher.emitWithAck('acknowledge', press),
+      supervisor.emitWithAck('acknowledge', press),
+    ]);
+    const [first] = replies as Array<Reply<{ acknowledgement: Acknowledgement }>>;
+    expect(first).toMatchObject({ ok: true });
+    for (const reply of replies) expect(reply).toEqual(first);
+    expect(await storedPresses()).toHaveLength(1);
+  });
+
+  it('an acknowledgement survives a restart of the api on the same data', async () => {
+    const { supervisor, entry } = await breached();
+    const reply = (await supervisor.emitWithAck('acknowledge', {
+      force: 'northants',
+      alert: entry.id,
+    })) as Reply<{ acknowledgement: Acknowledgement }>;
+    if (!reply.ok) throw new Error(reply.detail);
+    await stop();
+    await test.store.close();
+    // A new process's view: a new store on the same folder, a channel with empty memory.
+    test.store = await openStore(test.options);
+    await serve();
+    const again = client({ token: token('supervisor', ['northants']), force: 'northants' });
+    const snapshot = await next<SnapshotMessage>(again, 'snapshot');
+    expect(snapshot.acknowledgements).toEqual([reply.acknowledgement]);
+    expect(channel.acknowledgements('northants')).toEqual([reply.acknowledgement]);
+  });
+
+  it('a store that fails to record is answered 503 and nothing is taken; a retry then succeeds', async () => {
+    let failing = true;
+    const flaky: AcknowledgementStore = {
+      recordAcknowledgement: (record) =>
+        failing
+          ? Promise.reject(new Error('Code: 242. DB::Exception: table is read-only'))
+          : test.store.recordAcknowledgement(record),
+      listAcknowledgements: (query) => test.store.listAcknowledgements(query),
+    };
+    await stop();
+    await serve(flaky);
+    const { supervisor, watcher, entry } = await breached();
+    const told: Acknowledgement[] = [];
+    watcher.on('acknowledged', (acknowledgement: Acknowledgement) => told.push(acknowledgement));
+    const press = { force: 'northants', alert: entry.id };
+    const refused = await supervisor.emitWithAck('acknowledge', press);
+    expect(refused).toEqual({
+      ok: false,
+      status: 503,
+      reason: 'store_failed',
+      detail: expect.stringContaining('not taken'),
+    });
+    expect(JSON.stringify(refused)).not.toContain('read-only');
+    expect(channel.acknowledgements('northants')).toEqual([]);
+    expect(await storedPresses()).toEqual([]);
+    failing = false;
+    const taken = await supervisor.emitWithAck('acknowledge', press);
+    expect(taken).toMatchObject({ ok: true, acknowledgement: { alert: entry.id } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual([(taken as { acknowledgement: Acknowledgement }).acknowledgement]);
+    expect(await storedPresses()).toHaveLength(1);
   });
 
   it('refuses other forces (403), unknown breaches (404) and malformed requests (400)', async () => {

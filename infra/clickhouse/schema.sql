@@ -1,5 +1,5 @@
 -- callmon on a ClickHouse cluster: replicated shards behind Distributed tables.
--- Mirrors packages/store/src/migrations (0001 events, 0002 rejected_events, 0003 item_ranges);
+-- Mirrors packages/store/src/migrations (0001 events, 0002 rejected_events, 0003 item_ranges, 0004 acknowledgements);
 -- see README.md for the why and for how to point callmon at it.
 --
 -- Assumes: a cluster named `callmon` in remote_servers with internal_replication = true,
@@ -111,3 +111,29 @@ INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
     (1, 'events', '10430f6494d2d6583824643e0c33d2caa34171c3335bcfc0a42947c17f72225f'),
     (2, 'rejected_events', '44ec516d9b7d67cdf4df9c75a7978072ebc716d55f5303e69f58a93ae4ace91e'),
     (3, 'item_ranges', 'c203a963f71bc471e0465017ad692d38a16579b05fc4098380d4148c43c0a7c2');
+
+-- 0004: who acknowledged which breach on the live feed, and when; one row per press, the
+-- first of an alert standing (packages/store/src/acknowledgements.ts). Sharded by force as
+-- `events`, so a force's acknowledgements and the query that weighs them are on one shard.
+CREATE TABLE IF NOT EXISTS callmon.acknowledgements_local ON CLUSTER callmon
+(
+    force LowCardinality(String),
+    alert String,
+    kind LowCardinality(String),
+    rule LowCardinality(String),
+    item String,
+    subject String,
+    role LowCardinality(String),
+    at DateTime64(3, 'UTC') DEFAULT fromUnixTimestamp64Milli(at_ms, 'UTC'),
+    at_ms Int64 EPHEMERAL,
+    node LowCardinality(String)
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/callmon/acknowledgements_local', '{replica}')
+PARTITION BY toYYYYMM(at)
+ORDER BY (force, at, alert);
+
+CREATE TABLE IF NOT EXISTS callmon.acknowledgements ON CLUSTER callmon AS callmon.acknowledgements_local
+ENGINE = Distributed(callmon, callmon, acknowledgements_local, cityHash64(force));
+
+INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
+    (4, 'acknowledgements', '243fe721fc0e2e5f736293e50ecdbe4308baebd09ad053bb352191e324876fbe');

@@ -482,15 +482,11 @@ function showAcknowledgement(item, acknowledgement) {
   item.querySelector('button')?.remove();
   item.querySelector('.ack-error')?.remove();
   item.classList.add('acknowledged');
-  if (item.querySelector('.ack-note') === null) {
-    item.append(
-      element(
-        'span',
-        { class: 'ack-note' },
-        `✔ acknowledged by ${acknowledgement.by} at ${clockTime(acknowledgement.at)}`,
-      ),
-    );
-  }
+  const note = `✔ acknowledged by ${acknowledgement.by} at ${clockTime(acknowledgement.at)}`;
+  const shown = item.querySelector('.ack-note');
+  // Two nodes may each take a press at once; the one that stands then follows, replacing it.
+  if (shown === null) item.append(element('span', { class: 'ack-note' }, note));
+  else shown.textContent = note;
   // Keep keyboard users in the feed: move on to the next breach still to acknowledge.
   if (focused) (item.nextElementSibling?.querySelector('button') ?? $('feed-heading')).focus();
 }

@@ -34,6 +34,10 @@ describe('configuration', () => {
     );
     expect(() => loadConfig({ env: { CLICKHOUSE_URL: 'ftp://x' } })).toThrow(/clickhouseUrl/);
     expect(() => loadConfig({ env: { CALLMON_LOG_LEVEL: 'chatty' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { CALLMON_PARSE_WORKERS: '-1' } })).toThrow(
+      /parseWorkers \(env CALLMON_PARSE_WORKERS\)/,
+    );
+    expect(loadConfig({ env: { CALLMON_PARSE_WORKERS: '0' } }).parseWorkers).toBe(0);
   });
 
   it('rejects unknown keys and unreadable files in the config file', () => {

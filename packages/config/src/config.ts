@@ -31,6 +31,12 @@ export const configSchema = z.strictObject({
   /** Store batch flush: rows and milliseconds, whichever comes first. */
   batchRows: z.number().int().min(1).max(1_000_000).default(10_000),
   batchMs: z.number().int().min(1).max(60_000).default(1000),
+  /**
+   * Worker threads that parse file lines into store rows beside the pipeline's thread
+   * (embedded store only); 0 parses on the pipeline's thread. Default: one per CPU, at
+   * most two.
+   */
+  parseWorkers: z.number().int().min(0).max(16).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where the api (REST, socket.io, dashboard) listens. */
   apiHost: z.string().min(1).default('127.0.0.1'),
@@ -58,6 +64,7 @@ const ENV_KEYS: Record<string, keyof CallmonConfig> = {
   CALLMON_POLICY_FILE: 'policyFile',
   CALLMON_BATCH_ROWS: 'batchRows',
   CALLMON_BATCH_MS: 'batchMs',
+  CALLMON_PARSE_WORKERS: 'parseWorkers',
   CALLMON_LOG_LEVEL: 'logLevel',
   CALLMON_API_HOST: 'apiHost',
   CALLMON_API_PORT: 'apiPort',
@@ -67,6 +74,7 @@ const ENV_KEYS: Record<string, keyof CallmonConfig> = {
 const NUMERIC = new Set<keyof CallmonConfig>([
   'batchRows',
   'batchMs',
+  'parseWorkers',
   'apiPort',
   'kafkaSessionTimeoutMs',
 ]);

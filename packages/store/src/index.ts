@@ -1,3 +1,8 @@
+export {
+  type AcknowledgementQuery,
+  type AcknowledgementRecord,
+  acknowledgementPrecedes,
+} from './acknowledgements.ts';
 export type { EmbeddedStoreOptions, ServerStoreOptions, StoreOptions } from './connection.ts';
 export { type AppliedMigration, MigrationMismatchError } from './migrations/index.ts';
 export {
@@ -12,9 +17,12 @@ export {
   type StoredEvent,
 } from './records.ts';
 export type { RollingSnapshotOptions, WeeklyReportOptions } from './reports/reports.ts';
+export { RowBinaryWriter } from './row-binary.ts';
 export {
+  type EncodedEventRow,
   type EventCountQuery,
   type EventRange,
+  encodeEventRow,
   type InsertOptions,
   openStore,
   type RejectedQuery,

@@ -36,6 +36,7 @@ describe('migrations', () => {
   it('opening a store applies every migration and records each once', async () => {
     const { tables, ledger } = await schemaSnapshot();
     expect(tables.map((table) => table.name)).toEqual([
+      'acknowledgements',
       'events',
       'rejected_events',
       'schema_migrations',

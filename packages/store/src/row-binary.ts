@@ -93,6 +93,14 @@ export class RowBinaryWriter {
     this.#length = at + bytes.byteLength;
   }
 
+  /** Bytes already in RowBinary (rows encoded elsewhere), copied as they are. */
+  copy(source: Uint8Array, start: number, end: number): void {
+    const size = end - start;
+    this.#reserve(size);
+    this.#buffer.set(source.subarray(start, end), this.#length);
+    this.#length += size;
+  }
+
   nullableString(value: string | null | undefined): void {
     if (value === null || value === undefined) {
       this.#byte(1);

@@ -5,6 +5,12 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { LiveSnapshot, WeeklyReport } from '@callmon/compliance';
 import type { CallmonEvent, EventType } from '@callmon/events';
+import {
+  type AcknowledgementQuery,
+  type AcknowledgementRecord,
+  listAcknowledgements,
+  recordAcknowledgement,
+} from './acknowledgements.ts';
 import { type Connection, connect, type StoreOptions } from './connection.ts';
 import { type AppliedMigration, applyMigrations, MIGRATIONS } from './migrations/index.ts';
 import {
@@ -54,6 +60,27 @@ export interface InsertOptions {
   dedupToken: string;
 }
 
+/**
+ * An accepted event as its batch-file row: bytes `start` to `end` of `rows`, written by
+ * {@link encodeEventRow}, with the event's force and id (for the duplicate look-ups).
+ */
+export interface EncodedEventRow {
+  readonly force: string;
+  readonly id: string;
+  readonly rows: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * One event's row of an embedded batch file, as {@link Store.insertEncodedEvents} takes
+ * it: what `insertEvents` writes for the record, built where the caller likes (a worker
+ * thread parses, fingerprints and encodes while the store's thread decides and writes).
+ */
+export function encodeEventRow(out: RowBinaryWriter, record: EventRecord): void {
+  writeEventRow(out, record);
+}
+
 /** Event time range, UTC milliseconds, half-open: `from <= at < to`. */
 export interface EventRange {
   force: string;
@@ -86,6 +113,11 @@ export interface Store {
   migrate(): Promise<AppliedMigration[]>;
   /** Append accepted events; idempotent per `dedupToken`. Resolves once the rows are durable. */
   insertEvents(records: readonly EventRecord[], options: InsertOptions): Promise<void>;
+  /**
+   * {@link insertEvents} for events already encoded by {@link encodeEventRow} (on another
+   * thread): the same rows, the same deduplication. Embedded mode only.
+   */
+  insertEncodedEvents(rows: readonly EncodedEventRow[], options: InsertOptions): Promise<void>;
   /** Append rejected inputs; idempotent per `dedupToken`. */
   insertRejected(records: readonly RejectedRecord[], options: InsertOptions): Promise<void>;
   /**
@@ -112,6 +144,10 @@ export interface Store {
   weeklyReport(options: WeeklyReportOptions): Promise<WeeklyReport>;
   /** metrics.md §8 computed by the engine: equal to `rollingSnapshot` of `@callmon/compliance`. */
   rollingSnapshot(options: RollingSnapshotOptions): Promise<LiveSnapshot>;
+  /** Record a breach acknowledgement (acknowledgements.ts). Resolves once stored. */
+  recordAcknowledgement(record: AcknowledgementRecord): Promise<void>;
+  /** The acknowledgements that stand, one per alert: the first of each (acknowledgements.ts). */
+  listAcknowledgements(query: AcknowledgementQuery): Promise<AcknowledgementRecord[]>;
   /** Wait for running operations, then release the connection (and chDB's data folder). */
   close(): Promise<void>;
 }
@@ -183,6 +219,18 @@ class ClickHouseStore implements Store {
       const written = this.#written;
       for (const { event } of records) written.add(event.force, event.id);
       return this.#insertFile(records, options, insertDir, EVENT_FILE, writeEventRow);
+    });
+  }
+
+  insertEncodedEvents(rows: readonly EncodedEventRow[], options: InsertOptions): Promise<void> {
+    return this.#use(() => {
+      const { insertDir } = this.#connection;
+      if (insertDir === undefined) {
+        throw new Error('encoded event rows are for the embedded store (RowBinary batch files)');
+      }
+      const written = this.#written;
+      for (const row of rows) written.add(row.force, row.id);
+      return this.#insertFile(rows, options, insertDir, EVENT_FILE, copyEncodedRow);
     });
   }
 
@@ -320,6 +368,14 @@ class ClickHouseStore implements Store {
 
   rollingSnapshot(options: RollingSnapshotOptions): Promise<LiveSnapshot> {
     return this.#use(() => rollingSnapshotOf(this.#connection.client, FIRST_COPY_ORDER, options));
+  }
+
+  recordAcknowledgement(record: AcknowledgementRecord): Promise<void> {
+    return this.#use(() => recordAcknowledgement(this.#connection.client, record));
+  }
+
+  listAcknowledgements(query: AcknowledgementQuery): Promise<AcknowledgementRecord[]> {
+    return this.#use(() => listAcknowledgements(this.#connection.client, query));
   }
 
   close(): Promise<void> {
@@ -503,6 +559,11 @@ class ClickHouseStore implements Store {
       return storedEventFromRow(row, isFirst);
     });
   }
+}
+
+/** An encoded row into a batch file: its bytes as they are. */
+function copyEncodedRow(out: RowBinaryWriter, row: EncodedEventRow): void {
+  out.copy(row.rows, row.start, row.end);
 }
 
 /** A table written from RowBinary batch files (embedded mode): see `#insertFile`. */

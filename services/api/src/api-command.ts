@@ -25,8 +25,9 @@ reports, timelines, rejected inputs and data quality, /healthz, /readyz, /metric
 the OpenAPI document at /openapi.json. With --kafka (the distributed mode) it also
 serves the live view — the live route, the socket.io channel and the dashboard — from
 the live topic that \`callmon ingest --kafka\` publishes, so any number of api nodes
-show the same view. Without it the live route answers 503 (\`callmon start\` serves
-live state embedded).
+show the same view; breach acknowledgements are recorded in the store, and nodes on one
+store read each other's every second. Without it the live route answers 503
+(\`callmon start\` serves live state embedded).
 
 Options:
   --data-dir DIR    embedded store folder (default ./data, env CALLMON_DATA_DIR)
@@ -111,7 +112,15 @@ export async function apiCommand(argv: string[], io: CommandIo): Promise<number>
   let channel: { close(): Promise<void> } | undefined;
   if (feed !== undefined) {
     registerDashboard(app);
-    channel = attachLiveChannel(app.server, { feed, tokenSecret, clock: systemClock, log });
+    // Several nodes share the store: each reads the others' acknowledgements every second.
+    channel = attachLiveChannel(app.server, {
+      feed,
+      store,
+      pollAcknowledgementsMs: 1000,
+      tokenSecret,
+      clock: systemClock,
+      log,
+    });
   }
   try {
     const address = await app.listen({ host: config.apiHost, port: config.apiPort });

@@ -14,6 +14,7 @@ import { type Access, admit, checkBearer } from './auth.ts';
 import { type ApiDeps, DEFAULT_RATE_LIMIT } from './deps.ts';
 import { ApiError, ERROR_KINDS, type ErrorStatus } from './errors.ts';
 import { requestDuration } from './metrics.ts';
+import { acknowledgementRoutes } from './routes/acknowledgements.ts';
 import { dataQualityRoutes } from './routes/data-quality.ts';
 import { liveRoutes } from './routes/live.ts';
 import { operationRoutes } from './routes/operations.ts';
@@ -181,6 +182,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   timelineRoutes(app, deps);
   rejectedRoutes(app, deps);
   dataQualityRoutes(app, deps);
+  acknowledgementRoutes(app, deps);
   return app;
 }
 

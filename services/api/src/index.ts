@@ -10,6 +10,7 @@ export {
 } from './live-view.ts';
 export { metricsRegistry } from './metrics.ts';
 export {
+  acknowledgementsBody,
   dataQualityBody,
   liveSnapshotBody,
   rejectedPageBody,

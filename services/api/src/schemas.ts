@@ -67,6 +67,16 @@ export const rejectedQuery = z.strictObject({
     .describe('next_cursor of the previous page; the same filters must be repeated'),
 });
 
+export const acknowledgementsQuery = z.strictObject({
+  from: instant.optional().describe('time of the acknowledgement, inclusive'),
+  to: instant.optional().describe('time of the acknowledgement, exclusive'),
+  limit: z
+    .string()
+    .regex(/^([1-9]\d{0,2}|1000)$/, `must be a whole number from 1 to ${MAX_PAGE}`)
+    .optional()
+    .describe(`at most this many, the oldest first, 1–${MAX_PAGE} (default ${MAX_PAGE})`),
+});
+
 export const dataQualityQuery = z.strictObject({
   from: instant
     .optional()
@@ -191,6 +201,27 @@ const rejectedEntry = z.strictObject({
 export const rejectedPageBody = z.strictObject({
   items: z.array(rejectedEntry),
   next_cursor: z.string().nullable().describe('pass as cursor for the next page; null at the end'),
+});
+
+export const acknowledgementsBody = z.strictObject({
+  force: z.string(),
+  from: utcInstant.nullable(),
+  to: utcInstant.nullable(),
+  items: z.array(
+    z.strictObject({
+      alert: z.string().describe("the live feed's alert id (kind:rule:item:breach time in ms)"),
+      kind: z.string().describe('breach'),
+      rule: z.string().describe('e.g. call.unanswered'),
+      item: z.string().describe('the call or incident id'),
+      by: z.string().describe("the acknowledging token's subject"),
+      role: z.string(),
+      at: utcInstant.describe("when it was acknowledged (the api node's clock)"),
+      node: z.string().describe('the api process that recorded it'),
+    }),
+  ),
+  truncated: z
+    .boolean()
+    .describe("more acknowledgements fall in the range: ask again from the last one's at"),
 });
 
 export const dataQualityBody = z.strictObject({

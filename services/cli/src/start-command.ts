@@ -127,7 +127,13 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
   });
   registerDashboard(app);
   const feed = embeddedLiveFeed({ bus, engines: live.engines, speed });
-  const channel = attachLiveChannel(app.server, { feed, tokenSecret, clock: systemClock, log });
+  const channel = attachLiveChannel(app.server, {
+    feed,
+    store,
+    tokenSecret,
+    clock: systemClock,
+    log,
+  });
   try {
     await app.listen({ host: config.apiHost, port: config.apiPort });
   } catch (error) {

@@ -16,7 +16,8 @@ import {
   kafkaIngestCommand,
 } from './kafka-ingest-command.ts';
 import { createLog } from './log.ts';
-import { isBlank, openNdjson, readNdjsonLines } from './ndjson-source.ts';
+import { isBlank, openNdjson, readNdjsonLineChunks } from './ndjson-source.ts';
+import { ParseWorkers, parseWorkerCount } from './parse-workers.ts';
 import { type IngestCounts, IngestPipeline } from './pipeline.ts';
 import { Progress } from './progress.ts';
 import { systemClock } from './system-clock.ts';
@@ -139,30 +140,41 @@ export async function ingestCommand(
   const source = file === '-' ? 'stdin' : resolve(file);
 
   const store = await openStore(storeTarget(config));
+  // Parsing on worker threads needs the embedded store's batch files (RowBinary rows).
+  const workers = store.mode === 'embedded' ? parseWorkerCount(config.parseWorkers) : 0;
+  const parser = workers > 0 ? new ParseWorkers(workers) : undefined;
   const pipeline = new IngestPipeline({
     store,
     log,
     clock: systemClock,
     batchRows: config.batchRows,
+    ...(parser === undefined ? {} : { parser, maxBatchesInFlight: workers + 2 }),
   });
   const progress = new Progress(process.stderr, size);
   let bytes = 0;
   let lines = 0;
   try {
-    for await (const { line, bytes: content } of readNdjsonLines(openNdjson(file))) {
-      bytes += content.length + 1;
-      if (isBlank(content)) continue;
-      lines++;
-      await pipeline.offer({
-        bytes: content,
-        position: { kind: 'file', name: source, partition: 0, offset: line },
-        arrivedAt: systemClock.now(),
-      });
-      if ((lines & 1023) === 0) progress.update(bytes, lines);
+    for await (const chunk of readNdjsonLineChunks(openNdjson(file))) {
+      // The lines of one read arrived together.
+      const arrivedAt = systemClock.now();
+      for (const { line, bytes: content } of chunk) {
+        bytes += content.length + 1;
+        if (isBlank(content)) continue;
+        lines++;
+        // A promise only when the batches in flight are too many: then wait for them.
+        const full = pipeline.add({
+          bytes: content,
+          position: { kind: 'file', name: source, partition: 0, offset: line },
+          arrivedAt,
+        });
+        if (full !== undefined) await full;
+      }
+      progress.update(bytes, lines);
     }
     await pipeline.flush();
   } finally {
     progress.done();
+    parser?.close();
     await store.close();
   }
   const counts = pipeline.counts;

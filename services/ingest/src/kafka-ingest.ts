@@ -1,5 +1,4 @@
 import type { Clock, Policy } from '@callmon/compliance';
-import type { CallmonEvent } from '@callmon/events';
 import {
   BatchConsumer,
   type ChunkContext,
@@ -13,7 +12,8 @@ import type { Logger } from 'pino';
 import { KafkaLiveState } from './kafka-live-state.ts';
 import { rereadStore } from './kafka-reread.ts';
 import { LiveBus } from './live-state.ts';
-import { type IngestCounts, IngestPipeline } from './pipeline.ts';
+import { ParseWorkers } from './parse-workers.ts';
+import { addCounts, type IngestCounts, IngestPipeline, type RawInput } from './pipeline.ts';
 
 /**
  * The Kafka source of the ingest (the `events.kafka-consumer` job): a consumer-group
@@ -48,6 +48,12 @@ export interface KafkaIngestOptions {
   /** The consumer's group session timeout (default 30 s). */
   sessionTimeoutMs?: number;
   clientId?: string;
+  /**
+   * Worker threads that parse, fingerprint and encode the chunks (embedded store only;
+   * default 0: on this thread). Measured slower so far: the events must come back for
+   * the live engine, and copying them across costs about what parsing them here does.
+   */
+  parseWorkers?: number;
 }
 
 /** What the Kafka ingest exposes about itself, for logs, tests and a metrics endpoint. */
@@ -65,6 +71,14 @@ export interface KafkaIngestMetrics extends ConsumerMetricsSnapshot {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Partitions whose chunks are handled at once. One pipeline takes every chunk, so that
+ * a chunk is validated (this thread) while the one before is written (the engine's
+ * threads) and duplicates across partitions are still decided first copy first; each
+ * partition still commits its chunks one after another, a contiguous prefix.
+ */
+const PARTITIONS_AT_ONCE = 4;
+
 export class KafkaIngest {
   /** Totals over the chunks committed by this run. */
   readonly counts: IngestCounts = {
@@ -79,8 +93,25 @@ export class KafkaIngest {
   private consumer: BatchConsumer<IngestCounts> | undefined;
   private finished: Promise<StopReason> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Every chunk goes through this one pipeline, in the order the chunks are handed over. */
+  private readonly pipeline: IngestPipeline;
+  private readonly parser: ParseWorkers | undefined;
+  /** The last chunk's live update: chunks reach the live engines in pipeline order. */
+  private applying: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: KafkaIngestOptions) {
+    const workers = options.store.mode === 'embedded' ? (options.parseWorkers ?? 0) : 0;
+    this.parser = workers > 0 ? new ParseWorkers(workers) : undefined;
+    this.pipeline = new IngestPipeline({
+      ...(this.parser === undefined ? {} : { parser: this.parser }),
+      store: options.store,
+      log: options.log,
+      clock: options.clock,
+      batchRows: options.batchRows,
+      // Retried until it succeeds (or the chunk's backoff gives up): the consumer holds
+      // the partition meanwhile.
+      maxRetries: Number.POSITIVE_INFINITY,
+    });
     this.bus = options.bus ?? new LiveBus();
     this.liveState = new KafkaLiveState({
       store: options.store,
@@ -102,6 +133,7 @@ export class KafkaIngest {
       groupId: options.groupId,
       topic: options.topic,
       chunkMessages: options.batchRows,
+      partitionsAtOnce: PARTITIONS_AT_ONCE,
       handle: (chunk, context) => ingest.ingestChunk(chunk, context),
       onCommitted: (_chunk, counts) => ingest.add(counts),
       onAssignment: (partitions) => ingest.liveState.assigned(partitions),
@@ -127,6 +159,7 @@ export class KafkaIngest {
     for (const timer of ingest.timers) timer.unref();
     ingest.finished = ingest.consumer.done.finally(() => {
       for (const timer of ingest.timers) clearInterval(timer);
+      ingest.parser?.close();
     });
     ingest.finished.catch(() => {}); // the caller may only ever await stop()
     return ingest;
@@ -162,24 +195,12 @@ export class KafkaIngest {
    * (and hashes the bytes), so a chunk read again after a crash is the same insert — and
    * `rereadStore` makes sure it holds the same rows.
    */
-  private async ingestChunk(chunk: PartitionChunk, context: ChunkContext): Promise<IngestCounts> {
-    const { store, log, clock } = this.options;
-    const durable: CallmonEvent[] = [];
-    const pipeline = new IngestPipeline({
-      store: chunk.reread ? rereadStore(store, chunk) : store,
-      log,
-      clock,
-      batchRows: chunk.messages.length,
-      // Retried until it succeeds: the consumer holds the partition meanwhile.
-      maxRetries: Number.POSITIVE_INFINITY,
-      sleep: context.backoff,
-      onDurable: (events) => {
-        for (const event of events) durable.push(event);
-      },
-    });
+  private ingestChunk(chunk: PartitionChunk, context: ChunkContext): Promise<IngestCounts> {
+    const { store, clock } = this.options;
     const arrivedAt = clock.now();
+    const inputs: RawInput[] = [];
     for (const message of chunk.messages) {
-      await pipeline.offer({
+      inputs.push({
         bytes: message.value ?? EMPTY,
         position: {
           kind: 'kafka',
@@ -190,20 +211,23 @@ export class KafkaIngest {
         arrivedAt,
       });
     }
-    await pipeline.flush();
-    await this.liveState.apply(chunk.partition, durable, context.backoff);
-    return pipeline.counts;
+    const durable = this.pipeline.submit(inputs, {
+      store: chunk.reread ? rereadStore(store, chunk) : store,
+      sleep: context.backoff,
+    });
+    durable.catch(() => {}); // awaited below, maybe only after it failed
+    // Evaluate: once durable, after the chunks handed over before it (whose partitions
+    // may hold other forces' restores), so the live engines see the pipeline's order.
+    const applied = this.applying.then(async () => {
+      const { counts, events } = await durable;
+      await this.liveState.apply(chunk.partition, events, context.backoff);
+      return counts;
+    });
+    this.applying = applied.catch(() => {});
+    return applied;
   }
 
   private add(chunk: IngestCounts): void {
-    const counts = this.counts;
-    counts.accepted += chunk.accepted;
-    counts.duplicates += chunk.duplicates;
-    counts.conflicts += chunk.conflicts;
-    counts.rejected += chunk.rejected;
-    for (const [reason, count] of Object.entries(chunk.rejectedByReason)) {
-      const key = reason as keyof IngestCounts['rejectedByReason'];
-      counts.rejectedByReason[key] = (counts.rejectedByReason[key] ?? 0) + count;
-    }
+    addCounts(this.counts, chunk);
   }
 }

@@ -16,9 +16,18 @@ const CR = 0x0d;
  * (readline would quietly replace it). Blank lines are yielded too; callers skip them.
  */
 export async function* readNdjsonLines(input: Readable): AsyncGenerator<SourceLine> {
+  for await (const lines of readNdjsonLineChunks(input)) yield* lines;
+}
+
+/**
+ * {@link readNdjsonLines} a read at a time: the lines completed by each chunk read, so
+ * that a caller handles a megabyte of lines without a promise per line.
+ */
+export async function* readNdjsonLineChunks(input: Readable): AsyncGenerator<SourceLine[]> {
   let pending: Buffer | undefined;
   let line = 0;
   for await (const chunk of input as AsyncIterable<Buffer>) {
+    const lines: SourceLine[] = [];
     let start = 0;
     let newline = chunk.indexOf(NEWLINE, start);
     while (newline !== -1) {
@@ -28,10 +37,10 @@ export async function* readNdjsonLines(input: Readable): AsyncGenerator<SourceLi
         pending = undefined;
       }
       line++;
-      yield {
+      lines.push({
         line,
         bytes: piece.length > 0 && piece[piece.length - 1] === CR ? piece.subarray(0, -1) : piece,
-      };
+      });
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
@@ -39,10 +48,11 @@ export async function* readNdjsonLines(input: Readable): AsyncGenerator<SourceLi
       const rest = chunk.subarray(start);
       pending = pending === undefined ? Buffer.from(rest) : Buffer.concat([pending, rest]);
     }
+    if (lines.length > 0) yield lines;
   }
   if (pending !== undefined && pending.length > 0) {
     line++;
-    yield { line, bytes: pending[pending.length - 1] === CR ? pending.subarray(0, -1) : pending };
+    yield [{ line, bytes: pending[pending.length - 1] === CR ? pending.subarray(0, -1) : pending }];
   }
 }
 

@@ -1,7 +1,9 @@
+import { eventFingerprint } from '@callmon/events';
 import { openTestStore, type TestStore } from '@callmon/store/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IngestPipeline, type RawInput } from './pipeline.ts';
+import { parseHere } from './parse-workers.ts';
+import { type BatchParser, IngestPipeline, type RawInput } from './pipeline.ts';
 
 const log = pino({ level: 'silent' });
 const clock = { now: () => Date.parse('2024-02-20T00:00:00Z') };
@@ -58,14 +60,25 @@ function inputs(lines: string[], name: string): RawInput[] {
   }));
 }
 
-async function ingest(test: TestStore, lines: RawInput[], batchRows: number) {
-  const pipeline = new IngestPipeline({ store: test.store, log, clock, batchRows });
+async function ingest(test: TestStore, lines: RawInput[], batchRows: number, parser?: BatchParser) {
+  const pipeline = new IngestPipeline({
+    store: test.store,
+    log,
+    clock,
+    batchRows,
+    ...(parser === undefined ? {} : { parser }),
+  });
   for (const input of lines) await pipeline.offer(input);
   await pipeline.flush();
   return pipeline.counts;
 }
 
-describe('ingest pipeline', () => {
+// Parsed on the pipeline's thread (Kafka, server mode), or elsewhere as encoded rows (the
+// file ingest's worker threads; here the same work on this thread): the same outcome.
+describe.each([
+  ['parsed as inputs arrive', undefined],
+  ['parsed elsewhere into encoded rows', parseHere],
+])('ingest pipeline, %s', (_mode, parser) => {
   let test: TestStore;
   beforeAll(async () => {
     test = await openTestStore();
@@ -81,7 +94,7 @@ describe('ingest pipeline', () => {
       arrivedAt: clock.now(),
     };
     const bytes = [...inputs(LINES, 'mixed.ndjson'), junk];
-    const counts = await ingest(test, bytes, 4);
+    const counts = await ingest(test, bytes, 4, parser);
     expect(counts).toEqual({
       accepted: 4,
       duplicates: 2,
@@ -111,17 +124,71 @@ describe('ingest pipeline', () => {
       invalid_field: 1,
       invalid_encoding: 1,
     });
+    // An accepted row holds the line as received, where it came from and its fingerprint.
+    const answered = (await test.store.eventsOfCall('northants', 'c1')).filter(
+      (copy) => copy.event.id === 'c1-a',
+    );
+    expect(answered.map((copy) => [copy.counted, copy.position.offset, copy.raw])).toEqual([
+      [true, 2, LINES[1]],
+    ]);
+    expect(answered[0]!.fingerprint).toBe(eventFingerprint(answered[0]!.event));
+    expect(answered[0]!.arrivedAt).toBe(clock.now());
     const [stored] = await test.store.listRejected({ reason: 'invalid_encoding', limit: 10 });
     expect([...stored!.raw]).toEqual([0xff, 0xfe]);
     expect(stored!.position.offset).toBe(LINES.length + 1);
   });
 
   it('accepts nothing the second time the same file is ingested, whatever the batch size', async () => {
-    const counts = await ingest(test, inputs(LINES, 'mixed.ndjson'), 5);
+    const counts = await ingest(test, inputs(LINES, 'mixed.ndjson'), 5, parser);
     expect(counts.accepted).toBe(0);
     expect(counts.duplicates).toBe(2 + 4);
     expect(counts.conflicts).toBe(1);
     expect(await test.store.countEvents()).toBe(4);
+  });
+
+  it('submitted batches in flight together are decided in order, each with its own outcome', async () => {
+    const pipeline = new IngestPipeline({
+      store: test.store,
+      log,
+      clock,
+      batchRows: 10,
+      ...(parser === undefined ? {} : { parser }),
+    });
+    const presented = line({
+      id: 's1-p',
+      type: 'call.presented',
+      at: '2024-02-19T20:00:00Z',
+      call: 's1',
+      channel: '101',
+    });
+    const answered = line({
+      id: 's1-a',
+      type: 'call.answered',
+      at: '2024-02-19T20:00:05Z',
+      call: 's1',
+    });
+    const changed = line({
+      id: 's1-p',
+      type: 'call.presented',
+      at: '2024-02-19T20:00:01Z',
+      call: 's1',
+      channel: '101',
+    });
+    // Both handed on before either is durable: the second must see the first's copies.
+    const first = pipeline.submit(inputs([presented, answered], 'p0'));
+    const second = pipeline.submit(inputs([answered, changed, '{'], 'p1'));
+    const [one, two] = await Promise.all([first, second]);
+    expect(one.counts).toMatchObject({ accepted: 2, duplicates: 0, conflicts: 0, rejected: 0 });
+    expect(one.events.map((event) => event.id)).toEqual(['s1-p', 's1-a']);
+    expect(two.counts).toEqual({
+      accepted: 0,
+      duplicates: 1,
+      conflicts: 1,
+      rejected: 1,
+      rejectedByReason: { invalid_json: 1 },
+    });
+    expect(two.events).toEqual([]);
+    expect(await test.store.countEvents({ force: 'northants' })).toBe(5);
   });
 
   it('retries a failing store write with the same batch and loses nothing', async () => {
@@ -132,6 +199,12 @@ describe('ingest pipeline', () => {
           return (...args: Parameters<typeof target.insertEvents>) => {
             if (failures-- > 0) return Promise.reject(new Error('connection reset'));
             return target.insertEvents(...args);
+          };
+        }
+        if (property === 'insertEncodedEvents') {
+          return (...args: Parameters<typeof target.insertEncodedEvents>) => {
+            if (failures-- > 0) return Promise.reject(new Error('connection reset'));
+            return target.insertEncodedEvents(...args);
           };
         }
         const value = Reflect.get(target, property, receiver);
@@ -153,11 +226,12 @@ describe('ingest pipeline', () => {
       clock,
       batchRows: 10,
       sleep: async () => {},
+      ...(parser === undefined ? {} : { parser }),
     });
     for (const input of inputs(fresh, 'flaky.ndjson')) await pipeline.offer(input);
     await pipeline.flush();
     expect(failures).toBe(-1);
     expect(pipeline.counts.accepted).toBe(1);
-    expect(await test.store.countEvents({ force: 'northants' })).toBe(4);
+    expect(await test.store.countEvents({ force: 'northants' })).toBe(6);
   });
 });

@@ -6,8 +6,15 @@ import {
   parseEvent,
   type RejectReason,
 } from '@callmon/events';
-import type { EventRecord, RejectedRecord, SourcePosition, Store } from '@callmon/store';
+import type {
+  EncodedEventRow,
+  EventRecord,
+  RejectedRecord,
+  SourcePosition,
+  Store,
+} from '@callmon/store';
 import type { Logger } from 'pino';
+import { fingerprintOf, type ParsedBatch } from './parse-workers.ts';
 
 /**
  * The ingest pipeline, as one sentence: decode → validate → dedupe → store → evaluate →
@@ -42,9 +49,23 @@ export interface PipelineOptions {
   /** Retries of a failing store write before the pipeline gives up (backoff doubles from 250 ms). */
   maxRetries?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Parse, fingerprint and encode each batch elsewhere (worker threads: parse-workers.ts)
+   * instead of on this thread as inputs arrive; embedded store only. The events come
+   * back too only where they are needed: for `onDurable` and for {@link submit}.
+   */
+  parser?: BatchParser;
+  /** Batches handed on but not yet durable before `offer` waits (default 2). */
+  maxBatchesInFlight?: number;
 }
 
-type Validated = ValidInput | { ok: false; record: RejectedRecord };
+/** Where a batch is parsed when not on the pipeline's thread. */
+export interface BatchParser {
+  parse(inputs: readonly RawInput[], withEvents: boolean): Promise<ParsedBatch>;
+}
+
+type Validated = ValidInput | EncodedInput | { ok: false; record: RejectedRecord };
+type Valid = ValidInput | EncodedInput;
 
 const utf8 = new TextDecoder();
 
@@ -54,13 +75,26 @@ const utf8 = new TextDecoder();
  */
 class ValidInput implements EventRecord {
   readonly ok = true;
-  /** Set when the batch is decided. */
-  fingerprint?: string;
+  #fingerprint: string | undefined;
 
   constructor(
     readonly input: RawInput,
     readonly event: CallmonEvent,
   ) {}
+
+  get force(): string {
+    return this.event.force;
+  }
+
+  get id(): string {
+    return this.event.id;
+  }
+
+  /** Computed once, when first asked: to decide a repeat, or to write the row. */
+  get fingerprint(): string {
+    this.#fingerprint ??= eventFingerprint(this.event);
+    return this.#fingerprint;
+  }
 
   /** The line as text, as `TextDecoder` gives it: without a leading byte order mark. */
   get raw(): string {
@@ -80,6 +114,65 @@ class ValidInput implements EventRecord {
   get position(): SourcePosition {
     return this.input.position;
   }
+}
+
+/** An input parsed and encoded on a worker: its store row, and its fingerprint on demand. */
+class EncodedInput implements EncodedEventRow {
+  readonly ok = true;
+
+  constructor(
+    readonly input: RawInput,
+    private readonly batch: ParsedBatch,
+    private readonly index: number,
+    readonly force: string,
+    readonly id: string,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get rows(): Uint8Array {
+    return this.batch.rows;
+  }
+
+  get fingerprint(): string {
+    return fingerprintOf(this.batch, this.index);
+  }
+
+  /** The event, when the batch was parsed with its events. */
+  get event(): CallmonEvent {
+    const event = this.batch.events?.[this.index];
+    if (event == null) throw new Error('this batch was parsed without its events');
+    return event;
+  }
+}
+
+/** A batch parsed by a {@link BatchParser}, as the pipeline decides on it. */
+function fromParsed(inputs: readonly RawInput[], batch: ParsedBatch): Validated[] {
+  const validated: Validated[] = [];
+  const { rejections, rowEnds, ids, forces } = batch;
+  let rejection = 0;
+  for (let index = 0; index < inputs.length; index++) {
+    const input = inputs[index]!;
+    const rejected = rejections[rejection];
+    if (rejected?.index === index) {
+      rejection++;
+      const record: RejectedRecord = {
+        raw: input.bytes,
+        reason: rejected.reason,
+        detail: rejected.detail,
+        arrivedAt: input.arrivedAt,
+        position: input.position,
+      };
+      if (rejected.field !== undefined) record.field = rejected.field;
+      validated.push({ ok: false, record });
+      continue;
+    }
+    const start = index === 0 ? 0 : rowEnds[index - 1]!;
+    validated.push(
+      new EncodedInput(input, batch, index, forces[index]!, ids[index]!, start, rowEnds[index]!),
+    );
+  }
+  return validated;
 }
 
 /** decode + validate: the contract's parser, with a rejected-event record for every failure. */
@@ -165,12 +258,36 @@ const MAX_BATCHES_IN_FLIGHT = 2;
 
 /** A batch's outcome, decided against everything before it. */
 interface Decided {
-  events: EventRecord[];
+  events: Valid[];
   rejected: RejectedRecord[];
 }
 
-/** The fingerprint of the first copy of each id a batch saw, by force then id. */
-type FirstCopies = Map<string, Map<string, string>>;
+/** What one batch handed on with {@link IngestPipeline.submit} came to, once durable. */
+export interface BatchOutcome {
+  counts: IngestCounts;
+  /** Its accepted events, in input order. */
+  events: CallmonEvent[];
+}
+
+/** How one batch is stored, where it differs from the pipeline's options. */
+export interface BatchOptions {
+  /** The store this batch is looked up in and written to (e.g. a chunk read again). */
+  store?: Store;
+  /** The wait between retries of this batch's store calls. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const NO_DECISION: Decided = { events: [], rejected: [] };
+const ignore = () => {};
+
+/**
+ * The first copy of each id a batch saw, by force then id: its fingerprint, or the input
+ * itself (whose fingerprint is worked out only if a repeat comes to compare with it).
+ */
+type FirstCopies = Map<string, Map<string, string | Valid>>;
+
+/** What the store held of a batch's ids: the first copy's fingerprint, by force then id. */
+type StoredCopies = Map<string, Map<string, string>>;
 
 export class IngestPipeline {
   readonly counts: IngestCounts = {
@@ -182,11 +299,18 @@ export class IngestPipeline {
   };
   /** The batch being filled: its inputs validated as they come, and its token so far. */
   private buffer: Validated[] = [];
+  /** The batch being filled, with a {@link BatchParser}: its inputs as they came. */
+  private unparsed: RawInput[] = [];
   private token = new BatchToken();
   /** The last batch's decision: batches are decided one at a time, in order. */
-  private deciding: Promise<Decided> = Promise.resolve({ events: [], rejected: [] });
-  /** The last batch's write: batches are written one at a time, in order. */
-  private writing: Promise<void> = Promise.resolve();
+  private deciding: Promise<Decided> = Promise.resolve(NO_DECISION);
+  /**
+   * The last batch's write: batches are written one at a time, in order, and each
+   * settles only after the one before it, so this settles after every batch so far.
+   */
+  private writing: Promise<unknown> = Promise.resolve();
+  /** A batch failed: every batch handed on after it fails too (see {@link submit}). */
+  private failed = false;
   /** Writes not yet settled, oldest first (a failed one stays, so the next offer throws). */
   private readonly inFlight: Promise<void>[] = [];
   /**
@@ -195,8 +319,12 @@ export class IngestPipeline {
    * durable the store answers for it, and this run keeps nothing per event.
    */
   private unwritten: FirstCopies[] = [];
-  private readonly options: Required<Omit<PipelineOptions, 'onDurable'>> &
-    Pick<PipelineOptions, 'onDurable'>;
+
+  private readonly options: Required<
+    Omit<PipelineOptions, 'onDurable' | 'parser' | 'maxBatchesInFlight'>
+  > &
+    Pick<PipelineOptions, 'onDurable' | 'parser'>;
+  private readonly maxBatchesInFlight: number;
 
   constructor(options: PipelineOptions) {
     this.options = {
@@ -204,6 +332,7 @@ export class IngestPipeline {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       ...options,
     };
+    this.maxBatchesInFlight = options.maxBatchesInFlight ?? MAX_BATCHES_IN_FLIGHT;
   }
 
   /**
@@ -211,22 +340,77 @@ export class IngestPipeline {
    * {@link MAX_BATCHES_IN_FLIGHT} batches are not yet durable. Throws once a batch failed.
    */
   async offer(input: RawInput): Promise<void> {
-    // Validated here rather than when the batch is full, so that the parsing is spread
-    // between reads and the engine's completions are not held up behind a whole batch.
-    this.buffer.push(validate(input));
+    await this.add(input);
+  }
+
+  /**
+   * {@link offer} without a promise per input: returns one only when the caller must
+   * wait for it before the next input (a file read line by line need not `await` each).
+   */
+  add(input: RawInput): Promise<void> | undefined {
+    let buffered: number;
+    if (this.options.parser === undefined) {
+      // Validated here rather than when the batch is full, so that the parsing is spread
+      // between reads and the engine's completions are not held up behind a whole batch.
+      buffered = this.buffer.push(validate(input));
+    } else {
+      buffered = this.unparsed.push(input);
+    }
     this.token.add(input);
-    if (this.buffer.length >= this.options.batchRows) this.dispatch();
-    while (this.inFlight.length > MAX_BATCHES_IN_FLIGHT) await this.inFlight[0];
+    if (buffered >= this.options.batchRows) this.dispatchBuffer();
+    return this.inFlight.length > this.maxBatchesInFlight ? this.drain() : undefined;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.inFlight.length > this.maxBatchesInFlight) await this.inFlight[0];
   }
 
   /** Write whatever is buffered; resolves when every batch so far is durable. */
-  flush(): Promise<void> {
-    this.dispatch();
-    return this.writing;
+  async flush(): Promise<void> {
+    this.dispatchBuffer();
+    await this.writing;
   }
 
+  /**
+   * Hand on one whole batch now (a Kafka chunk), ahead of any buffered by {@link offer}
+   * (a pipeline is fed one way or the other); resolves with its own counts and events
+   * once it is durable. Batches submitted while others are in flight are decided
+   * against those first, so batches from several sources (partitions) overlap: one is
+   * validated while the one before is written. If a batch fails, every batch submitted
+   * after it and before the failure was seen fails with it (their decisions may rest on
+   * its events); the next batch starts afresh, once every earlier one has settled.
+   */
+  submit(inputs: readonly RawInput[], options: BatchOptions = {}): Promise<BatchOutcome> {
+    if (this.failed) this.restart();
+    const token = new BatchToken();
+    for (const input of inputs) token.add(input);
+    const { parser } = this.options;
+    let validated: Validated[] | Promise<Validated[]>;
+    if (parser === undefined) {
+      validated = [];
+      for (const input of inputs) validated.push(validate(input));
+    } else {
+      validated = parser.parse(inputs, true).then((batch) => fromParsed(inputs, batch));
+    }
+    return this.dispatch(validated, token.value(), options, true);
+  }
+
+  /** After a failure: a fresh chain, begun once the old one has settled in full. */
+  private restart(): void {
+    const settled = this.writing.then(ignore, ignore);
+    this.failed = false;
+    this.unwritten = [];
+    this.deciding = settled.then(() => NO_DECISION);
+    this.writing = settled;
+    this.inFlight.length = 0;
+    this.lookUpAfter = settled;
+  }
+
+  /** Look-ups of a restarted chain wait for the old chain's writes to settle. */
+  private lookUpAfter: Promise<void> | undefined;
+
   get buffered(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.unparsed.length;
   }
 
   /**
@@ -234,45 +418,89 @@ export class IngestPipeline {
    * The look-up is sent at once; the decision waits for it and for the previous batch's
    * decision; the write waits for the decision and for the previous batch's write.
    */
-  private dispatch(): void {
-    if (this.buffer.length === 0) return;
-    const validated = this.buffer;
+  private dispatchBuffer(): void {
+    const { parser } = this.options;
+    let validated: Validated[] | Promise<Validated[]>;
+    if (parser === undefined) {
+      if (this.buffer.length === 0) return;
+      validated = this.buffer;
+      this.buffer = [];
+    } else {
+      if (this.unparsed.length === 0) return;
+      const inputs = this.unparsed;
+      this.unparsed = [];
+      const withEvents = this.options.onDurable !== undefined;
+      validated = parser.parse(inputs, withEvents).then((batch) => fromParsed(inputs, batch));
+    }
     const token = this.token.value();
-    this.buffer = [];
     this.token = new BatchToken();
+    // Failures stay in inFlight for offer() and flush() to throw.
+    this.dispatch(validated, token, {}, this.options.onDurable !== undefined).catch(ignore);
+  }
+
+  private dispatch(
+    validating: Validated[] | Promise<Validated[]>,
+    token: string,
+    options: BatchOptions,
+    withEvents: boolean,
+  ): Promise<BatchOutcome> {
+    const parsed = Promise.resolve(validating);
     // Every batch that is not durable before the look-up below is sent: what the store
     // may not answer for. (Each is decided before this one, so its map is complete then.)
     const earlier = this.unwritten;
     const own: FirstCopies = new Map();
     this.unwritten = [...earlier, own];
-    const stored = this.lookUp(validated);
-    const decided = Promise.all([stored, this.deciding]).then(([known]) =>
+    const after = this.lookUpAfter;
+    const stored = parsed.then(async (validated) => {
+      if (after !== undefined) await after;
+      return this.lookUp(validated, options);
+    });
+    const decided = Promise.all([parsed, stored, this.deciding]).then(([validated, known]) =>
       this.decide(validated, own, earlier, known),
     );
+    // Awaited below only once the write before has settled: handled meanwhile.
+    decided.catch(ignore);
     this.deciding = decided;
-    const written = Promise.all([decided, this.writing]).then(async ([outcome]) => {
-      await this.write(outcome, token, validated.length);
+    const previous = this.writing;
+    const written = (async () => {
+      await previous;
+      const outcome = await decided;
+      const result = await this.write(outcome, token, (await parsed).length, options, withEvents);
       this.unwritten = this.unwritten.filter((copies) => copies !== own);
-    });
+      return result;
+    })();
     this.writing = written;
-    this.inFlight.push(written);
+    const done = written.then(ignore);
+    this.inFlight.push(done);
     // Settled in order, so the one settling is the oldest. A failure is handled here
     // (no unhandled rejection) and stays in the list for offer() and flush() to throw.
-    written.then(
+    done.then(
       () => this.inFlight.shift(),
-      () => {},
+      () => {
+        this.failed = true;
+      },
     );
+    return written;
   }
 
-  private async write(outcome: Decided, token: string, inputs: number): Promise<void> {
+  private async write(
+    outcome: Decided,
+    token: string,
+    inputs: number,
+    options: BatchOptions,
+    withEvents: boolean,
+  ): Promise<BatchOutcome> {
     const { events, rejected } = outcome;
-    await this.store(events, rejected, token);
-    this.count(events, rejected);
+    await this.store(events, rejected, token, options);
+    const counts = this.count(events, rejected);
     this.options.log.debug(
       { batch: token, inputs, accepted: events.length, rejected: rejected.length },
       'batch stored',
     );
-    if (events.length > 0) this.options.onDurable?.(events.map((record) => record.event));
+    // Parsed elsewhere, the events come back only when asked for.
+    const accepted = withEvents ? events.map((record) => record.event) : [];
+    if (accepted.length > 0) this.options.onDurable?.(accepted);
+    return { counts, events: accepted };
   }
 
   /**
@@ -280,11 +508,15 @@ export class IngestPipeline {
    * it from an earlier run, a batch written before a crash, or an earlier batch of this
    * run that is durable by now.
    */
-  private async lookUp(validated: readonly Validated[]): Promise<FirstCopies> {
+  private async lookUp(
+    validated: readonly Validated[],
+    options: BatchOptions,
+  ): Promise<StoredCopies> {
+    const store = options.store ?? this.options.store;
     const idsByForce = new Map<string, string[]>();
     for (const item of validated) {
       if (!item.ok) continue;
-      const { force, id } = item.event;
+      const { force, id } = item;
       let ids = idsByForce.get(force);
       if (ids === undefined) {
         ids = [];
@@ -292,12 +524,14 @@ export class IngestPipeline {
       }
       ids.push(id);
     }
-    const stored: FirstCopies = new Map();
+    const stored: StoredCopies = new Map();
     for (const [force, ids] of idsByForce) {
       stored.set(
         force,
-        await this.withRetry('look up stored ids', () =>
-          this.options.store.knownFingerprints(force, ids),
+        await this.withRetry(
+          'look up stored ids',
+          () => store.knownFingerprints(force, ids),
+          options.sleep,
         ),
       );
     }
@@ -312,24 +546,23 @@ export class IngestPipeline {
     validated: readonly Validated[],
     own: FirstCopies,
     earlier: readonly FirstCopies[],
-    stored: FirstCopies,
+    stored: StoredCopies,
   ): Decided {
-    const events: EventRecord[] = [];
+    const events: Valid[] = [];
     const rejected: RejectedRecord[] = [];
     // The maps of the force of the previous line: a batch is mostly one force.
     let force: string | undefined;
-    let seen = new Map<string, string>();
-    let before: Array<Map<string, string>> = [];
+    let seen = new Map<string, string | Valid>();
+    let before: Array<Map<string, string | Valid>> = [];
     let known: Map<string, string> | undefined;
     for (const item of validated) {
       if (!item.ok) {
         rejected.push(item.record);
         continue;
       }
-      const { event, input } = item;
-      const id = event.id;
-      if (event.force !== force) {
-        force = event.force;
+      const { input, id } = item;
+      if (item.force !== force) {
+        force = item.force;
         seen = own.get(force) ?? new Map();
         own.set(force, seen);
         before = [];
@@ -339,30 +572,30 @@ export class IngestPipeline {
         }
         known = stored.get(force);
       }
-      const fingerprint = eventFingerprint(event);
       let first = seen.get(id);
       if (first === undefined) {
         for (let index = before.length - 1; index >= 0 && first === undefined; index--) {
           first = before[index]!.get(id);
         }
         first ??= known?.get(id);
-        seen.set(id, first ?? fingerprint);
+        seen.set(id, first ?? item);
       }
       if (first === undefined) {
-        item.fingerprint = fingerprint;
         events.push(item);
         continue;
       }
-      const reason = first === fingerprint ? 'duplicate' : 'conflict';
+      const fingerprint = item.fingerprint;
+      const firstPrint = typeof first === 'string' ? first : first.fingerprint;
+      const reason = firstPrint === fingerprint ? 'duplicate' : 'conflict';
       rejected.push({
         raw: input.bytes,
         reason,
         detail:
           reason === 'duplicate'
-            ? `event ${event.id} of ${event.force} was already accepted`
-            : `event ${event.id} of ${event.force} was already accepted with different content`,
-        force: event.force,
-        eventId: event.id,
+            ? `event ${id} of ${force} was already accepted`
+            : `event ${id} of ${force} was already accepted with different content`,
+        force,
+        eventId: id,
         fingerprint,
         arrivedAt: input.arrivedAt,
         position: input.position,
@@ -372,36 +605,58 @@ export class IngestPipeline {
   }
 
   private async store(
-    events: EventRecord[],
+    events: Valid[],
     rejected: RejectedRecord[],
     token: string,
+    options: BatchOptions,
   ): Promise<void> {
-    const { store } = this.options;
+    const store = options.store ?? this.options.store;
     if (events.length > 0) {
-      await this.withRetry('store events', () => store.insertEvents(events, { dedupToken: token }));
+      await this.withRetry(
+        'store events',
+        () =>
+          this.options.parser === undefined
+            ? store.insertEvents(events as ValidInput[], { dedupToken: token })
+            : store.insertEncodedEvents(events as EncodedInput[], { dedupToken: token }),
+        options.sleep,
+      );
     }
     if (rejected.length > 0) {
-      await this.withRetry('store rejected events', () =>
-        store.insertRejected(rejected, { dedupToken: token }),
+      await this.withRetry(
+        'store rejected events',
+        () => store.insertRejected(rejected, { dedupToken: token }),
+        options.sleep,
       );
     }
   }
 
-  private count(events: EventRecord[], rejected: RejectedRecord[]): void {
-    const counts = this.counts;
-    counts.accepted += events.length;
+  /** Add a durable batch to the totals; returns its own counts. */
+  private count(events: Valid[], rejected: RejectedRecord[]): IngestCounts {
+    const batch: IngestCounts = {
+      accepted: events.length,
+      duplicates: 0,
+      conflicts: 0,
+      rejected: 0,
+      rejectedByReason: {},
+    };
     for (const record of rejected) {
-      if (record.reason === 'duplicate') counts.duplicates++;
-      else if (record.reason === 'conflict') counts.conflicts++;
+      if (record.reason === 'duplicate') batch.duplicates++;
+      else if (record.reason === 'conflict') batch.conflicts++;
       else {
-        counts.rejected++;
-        counts.rejectedByReason[record.reason] = (counts.rejectedByReason[record.reason] ?? 0) + 1;
+        batch.rejected++;
+        batch.rejectedByReason[record.reason] = (batch.rejectedByReason[record.reason] ?? 0) + 1;
       }
     }
+    addCounts(this.counts, batch);
+    return batch;
   }
 
   /** Retry a store call with doubling backoff; the same batch and token every time. */
-  private async withRetry<T>(what: string, work: () => Promise<T>): Promise<T> {
+  private async withRetry<T>(
+    what: string,
+    work: () => Promise<T>,
+    sleep = this.options.sleep,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await work();
@@ -413,8 +668,20 @@ export class IngestPipeline {
           { err: error, attempt: attempt + 1, delayMs: delay },
           `${what} failed; retrying`,
         );
-        await this.options.sleep(delay);
+        await sleep(delay);
       }
     }
+  }
+}
+
+/** Add `batch` into `total`. */
+export function addCounts(total: IngestCounts, batch: IngestCounts): void {
+  total.accepted += batch.accepted;
+  total.duplicates += batch.duplicates;
+  total.conflicts += batch.conflicts;
+  total.rejected += batch.rejected;
+  for (const [reason, count] of Object.entries(batch.rejectedByReason)) {
+    const key = reason as RejectReason;
+    total.rejectedByReason[key] = (total.rejectedByReason[key] ?? 0) + count;
   }
 }

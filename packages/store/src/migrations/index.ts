@@ -1,10 +1,16 @@
 import { events } from './0001-events.ts';
 import { rejectedEvents } from './0002-rejected-events.ts';
 import { itemRanges } from './0003-item-ranges.ts';
+import { acknowledgements } from './0004-acknowledgements.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in the order it is applied. */
-export const MIGRATIONS: readonly Migration[] = [events, rejectedEvents, itemRanges];
+export const MIGRATIONS: readonly Migration[] = [
+  events,
+  rejectedEvents,
+  itemRanges,
+  acknowledgements,
+];
 
 export type { Migration } from './migration.ts';
 export { type AppliedMigration, applyMigrations, MigrationMismatchError } from './runner.ts';

@@ -10,6 +10,7 @@ export {
   startLivePublisher,
 } from './kafka-feed.ts';
 export {
+  type AcknowledgementStore,
   attachLiveChannel,
   type ChannelLog,
   type LiveChannel,

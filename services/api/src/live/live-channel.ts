@@ -1,7 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
 import { authorize, CAPABILITIES, type Principal, verifyToken } from '@callmon/auth';
 import type { Clock, LiveAlert } from '@callmon/compliance';
+import type { AcknowledgementRecord, Store } from '@callmon/store';
 import { Server, type Socket } from 'socket.io';
+import { AcknowledgementBook, wire } from './acknowledgement-book.ts';
 import type { LiveBoard, LiveFeed } from './live-feed.ts';
 import {
   type Acknowledgement,
@@ -23,8 +26,21 @@ export interface ChannelLog {
   warn(object: object, message?: string): void;
 }
 
+/** Where acknowledgements are recorded and read back: the store every api node shares. */
+export type AcknowledgementStore = Pick<Store, 'recordAcknowledgement' | 'listAcknowledgements'>;
+
 export interface LiveChannelOptions {
   feed: LiveFeed;
+  /** Every acknowledgement is recorded here before it is confirmed. */
+  store: AcknowledgementStore;
+  /** Names this process on the acknowledgements it records; default `<hostname>:<pid>`. */
+  node?: string;
+  /**
+   * Read the acknowledgements other api nodes recorded in the store this often (the
+   * distributed mode, where several nodes share one store). Off by default: a single
+   * node (`callmon start`) is the only writer.
+   */
+  pollAcknowledgementsMs?: number;
   tokenSecret: string;
   /** The wall clock: token expiry and acknowledgement times (not feed time). */
   clock: Clock;
@@ -33,7 +49,7 @@ export interface LiveChannelOptions {
   updateIntervalMs?: number;
   /** Breaches and clears kept per force for the feed of a joining screen; default 500. */
   keepAlerts?: number;
-  /** Acknowledgements kept per force; default 2000. */
+  /** Acknowledgements held per force (and loaded from the store); default 2000. */
   keepAcknowledgements?: number;
   /** socket.io path; default `/socket.io`. */
   path?: string;
@@ -41,7 +57,7 @@ export interface LiveChannelOptions {
 
 export interface LiveChannel {
   readonly io: Server;
-  /** The acknowledgements held for a force, oldest first. */
+  /** The acknowledgements held for a force (those that stand), oldest first. */
   acknowledgements(force: string): Acknowledgement[];
   close(): Promise<void>;
 }
@@ -52,6 +68,8 @@ interface SocketData {
   requested: string | undefined;
   /** The force whose room the socket is in. */
   force: string | undefined;
+  /** Joins asked for so far: only the latest one still waiting on a load goes through. */
+  joins: number;
 }
 
 type LiveSocket = Socket & { data: SocketData };
@@ -59,7 +77,12 @@ type LiveSocket = Socket & { data: SocketData };
 /** One force's room: what a joining screen gets, and the window-update throttle. */
 class ForceRoom {
   readonly alerts: Ring<AlertEntry>;
-  readonly acknowledgements: Ring<Acknowledgement>;
+  readonly acknowledgements: AcknowledgementBook;
+  /** The store's acknowledgements of the force have been read into `acknowledgements`. */
+  loaded = false;
+  loading: Promise<void> | undefined;
+  /** Acknowledgements being recorded, by alert: a second press waits for the first. */
+  readonly recording = new Map<string, Promise<Acknowledgement>>();
   readonly history = new ShiftHistory();
   lastUpdateAt = Number.NEGATIVE_INFINITY;
   /** The latest board the feed published: what a joining screen gets (≤ one publish old). */
@@ -70,11 +93,36 @@ class ForceRoom {
 
   constructor(keepAlerts: number, keepAcknowledgements: number) {
     this.alerts = new Ring(keepAlerts);
-    this.acknowledgements = new Ring(keepAcknowledgements);
+    this.acknowledgements = new AcknowledgementBook(keepAcknowledgements);
   }
 }
 
 const roomOf = (force: string) => `force:${force}`;
+
+/** Longest a join waits for the store's acknowledgements before its snapshot goes out without them. */
+const JOIN_WAIT_MS = 2000;
+/**
+ * Each poll re-reads this far behind the last successful one: a press recorded slowly or
+ * on a node whose clock lags (its `at`) is still found.
+ */
+const POLL_MARGIN_MS = 120_000;
+const POLL_LIMIT = 10_000;
+
+/** The store's promise, with a synchronous throw turned into its rejection. */
+function settled<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return work();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Wait for `work`, at most `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 function refusal(status: Refusal['status'], reason: string, detail: string) {
   const error = new Error(detail) as Error & { data: Refusal };
@@ -95,7 +143,8 @@ function answer<T extends object>(socket: LiveSocket, ack: unknown, reply: Reply
  * once per `updateIntervalMs` per room, and every breach and clear at once.
  */
 export function attachLiveChannel(server: HttpServer, options: LiveChannelOptions): LiveChannel {
-  const { feed, tokenSecret, clock, log } = options;
+  const { feed, store, tokenSecret, clock, log } = options;
+  const node = options.node ?? `${hostname()}:${process.pid}`;
   const updateIntervalMs = options.updateIntervalMs ?? 1000;
   const keepAlerts = options.keepAlerts ?? 500;
   const keepAcknowledgements = options.keepAcknowledgements ?? 2000;
@@ -119,6 +168,80 @@ export function attachLiveChannel(server: HttpServer, options: LiveChannelOption
 
   const emitTo = (force: string, event: string, payload: unknown) =>
     io.to(roomOf(force)).emit(event, payload);
+
+  /** Store work still running, awaited by close() so it never outlives the store. */
+  const running = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    running.add(work);
+    void work.then(
+      () => running.delete(work),
+      () => running.delete(work),
+    );
+    return work;
+  };
+
+  /** Take a recorded acknowledgement into the force's room; tell the room when it now stands. */
+  const take = (record: AcknowledgementRecord) => {
+    const room = roomFor(record.force);
+    if (!room.acknowledgements.offer(record)) return;
+    emitTo(record.force, 'acknowledged', room.acknowledgements.get(record.alert));
+  };
+
+  /** Read the force's stored acknowledgements into its room, once (retried after a failure). */
+  const load = (force: string, room: ForceRoom): Promise<void> => {
+    if (room.loaded) return Promise.resolve();
+    room.loading ??= track(
+      settled(() =>
+        store.listAcknowledgements({ force, limit: keepAcknowledgements, keep: 'newest' }),
+      )
+        .then(
+          (records) => {
+            for (const record of records) take(record);
+            room.loaded = true;
+          },
+          (error: Error) =>
+            log.warn(
+              { force, reason: error.message },
+              'could not read the acknowledgements from the store; a snapshot holds only those seen since start',
+            ),
+        )
+        .finally(() => {
+          room.loading = undefined;
+        }),
+    );
+    return room.loading;
+  };
+
+  // Distributed mode: acknowledgements recorded by other nodes, from the shared store.
+  let pollFrom = clock.now() - POLL_MARGIN_MS;
+  let polling: Promise<void> | undefined;
+  const poll = () => {
+    if (polling !== undefined) return;
+    const started = clock.now();
+    polling = track(
+      // Every press, weighed here as the store would: a plain read of the last minutes.
+      settled(() => store.listAcknowledgements({ from: pollFrom, limit: POLL_LIMIT, every: true }))
+        .then(
+          (records) => {
+            for (const record of records) take(record);
+            pollFrom = started - POLL_MARGIN_MS;
+          },
+          // The next poll reads from the same instant, so nothing is missed meanwhile.
+          (error: Error) =>
+            log.warn(
+              { reason: error.message },
+              'could not read new acknowledgements from the store',
+            ),
+        )
+        .finally(() => {
+          polling = undefined;
+        }),
+    );
+  };
+  const pollTimer =
+    options.pollAcknowledgementsMs === undefined
+      ? undefined
+      : setInterval(poll, options.pollAcknowledgementsMs);
 
   const sendWindow = (force: string, room: ForceRoom) => {
     room.timer = undefined;
@@ -176,10 +299,17 @@ export function attachLiveChannel(server: HttpServer, options: LiveChannelOption
   const forcesFor = (principal: Principal) =>
     feed.forces().filter((force) => authorize(principal, 'live', force).ok);
 
-  const join = (socket: LiveSocket, force: string): Reply<{ force: string }> => {
+  const join = async (socket: LiveSocket, force: string): Promise<Reply<{ force: string }>> => {
     const allowed = authorize(socket.data.principal, 'live', force);
     if (!allowed.ok)
       return { ok: false, status: 403, reason: allowed.reason, detail: allowed.detail };
+    const attempt = ++socket.data.joins;
+    // The snapshot carries the stored acknowledgements; should the store be slow, it goes
+    // out without them and they follow as `acknowledged` messages when the load ends.
+    const room = roomFor(force);
+    await within(load(force, room), JOIN_WAIT_MS);
+    // A later join (another force) or a disconnect meanwhile has the last word.
+    if (socket.disconnected || socket.data.joins !== attempt) return { ok: true, force };
     if (socket.data.force !== undefined && socket.data.force !== force) {
       void socket.leave(roomOf(socket.data.force));
     }
@@ -209,7 +339,7 @@ export function attachLiveChannel(server: HttpServer, options: LiveChannelOption
         refusal(403, 'role_not_allowed', `role ${principal.role} may not use the live channel`),
       );
     }
-    const data: SocketData = { principal, requested: force, force: undefined };
+    const data: SocketData = { principal, requested: force, force: undefined, joins: 0 };
     socket.data = data;
     next();
   });
@@ -227,13 +357,13 @@ export function attachLiveChannel(server: HttpServer, options: LiveChannelOption
 
     socket.emit('forces', forcesFor(principal));
     // Joining on every connection makes a reconnect a join: a full snapshot again.
-    if (socket.data.requested !== undefined) join(socket, socket.data.requested);
+    if (socket.data.requested !== undefined) void join(socket, socket.data.requested);
 
     socket.on('forces', (ack: unknown) => {
       if (typeof ack === 'function') ack(forcesFor(principal));
     });
 
-    socket.on('join', (payload: unknown, ack: unknown) => {
+    socket.on('join', async (payload: unknown, ack: unknown) => {
       const request = joinSchema.safeParse(payload);
       if (!request.success) {
         answer(socket, ack, {
@@ -244,10 +374,10 @@ export function attachLiveChannel(server: HttpServer, options: LiveChannelOption
         });
         return;
       }
-      answer(socket, ack, join(socket, request.data.force));
+      answer(socket, ack, await join(socket, request.data.force));
     });
 
-    socket.on('acknowledge', (payload: unknown, ack: unknown) => {
+    socket.on('acknowledge', async (payload: unknown, ack: unknown) => {
       const request = acknowledgeSchema.safeParse(payload);
       if (!request.success) {
         const issue = request.error.issues[0];
@@ -281,22 +411,53 @@ export function attachLiveChannel(server: HttpServer, options: LiveChannelOption
         });
         return;
       }
-      // The first acknowledgement stands; a second one (another screen, a double press) is answered with it.
-      const existing = room.acknowledgements.find((candidate) => candidate.alert === alert);
+      // The first acknowledgement stands; a second one (another screen, a double press) is
+      // answered with it. Across nodes the store decides (acknowledgement-book.ts).
+      const existing = room.acknowledgements.get(alert);
       if (existing !== undefined) {
         answer(socket, ack, { ok: true, acknowledgement: existing });
         return;
       }
-      const acknowledgement: Acknowledgement = {
-        force,
-        alert,
-        by: principal.subject,
-        role: principal.role,
-        at: clock.now(),
-      };
-      room.acknowledgements.push(acknowledgement);
-      log.info({ force, alert, by: principal.subject }, 'breach acknowledged');
-      emitTo(force, 'acknowledged', acknowledgement);
+      let recording = room.recording.get(alert);
+      if (recording === undefined) {
+        const record: AcknowledgementRecord = {
+          force,
+          alert,
+          kind: entry.alert.kind,
+          rule: entry.alert.rule,
+          item: entry.alert.item,
+          subject: principal.subject,
+          role: principal.role,
+          at: clock.now(),
+          node,
+        };
+        // Recorded before it is confirmed to anyone: what a screen shows as acknowledged
+        // is in the store for an inspector to see later.
+        recording = track(settled(() => store.recordAcknowledgement(record)))
+          .then(() => {
+            log.info({ force, alert, by: principal.subject }, 'breach acknowledged');
+            take(record);
+            return room.acknowledgements.get(alert) ?? wire(record);
+          })
+          .finally(() => room.recording.delete(alert));
+        room.recording.set(alert, recording);
+      }
+      let acknowledgement: Acknowledgement;
+      try {
+        acknowledgement = await recording;
+      } catch (error) {
+        log.warn(
+          { force, alert, by: principal.subject, reason: (error as Error).message },
+          'an acknowledgement could not be recorded in the store',
+        );
+        answer(socket, ack, {
+          ok: false,
+          status: 503,
+          reason: 'store_failed',
+          detail: 'the acknowledgement could not be recorded, so it was not taken; try again',
+        });
+        return;
+      }
       answer(socket, ack, { ok: true, acknowledgement });
     });
   });
@@ -306,6 +467,7 @@ export function attachLiveChannel(server: HttpServer, options: LiveChannelOption
     acknowledgements: (force) => rooms.get(force)?.acknowledgements.toArray() ?? [],
     async close() {
       unsubscribe();
+      if (pollTimer !== undefined) clearInterval(pollTimer);
       for (const room of rooms.values()) if (room.timer !== undefined) clearTimeout(room.timer);
       // io.close() would also close the http server, which belongs to the caller.
       io.disconnectSockets(true);
@@ -313,6 +475,7 @@ export function attachLiveChannel(server: HttpServer, options: LiveChannelOption
         io.engine.close();
         resolve();
       });
+      await Promise.allSettled(running);
     },
   };
 }

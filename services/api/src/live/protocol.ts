@@ -32,7 +32,10 @@ export interface AlertEntry {
   alert: LiveAlert;
 }
 
-/** Who acknowledged which breach, and when (wall clock, UTC ms). */
+/**
+ * Who acknowledged which breach, and when (wall clock, UTC ms): the acknowledgement that
+ * stands, the first recorded in the store (packages/store acknowledgements.ts).
+ */
 export interface Acknowledgement {
   force: string;
   alert: string;
@@ -52,7 +55,8 @@ export interface SnapshotMessage {
   history: HistoryPoint[];
 }
 
-export type Refusal = { status: 400 | 401 | 403 | 404; reason: string; detail: string };
+/** 503: the store did not record an acknowledgement (nothing was taken; try again). */
+export type Refusal = { status: 400 | 401 | 403 | 404 | 503; reason: string; detail: string };
 export type Reply<T> = ({ ok: true } & T) | ({ ok: false } & Refusal);
 
 /** The id of a breach or clear: the same on every api node that sees it. */

@@ -2,10 +2,14 @@
  * socket.io fan-out of breaches: N clients of one force's room on one node, each breach
  * timed from the moment the feed hands it to the channel to its arrival at every client.
  *
- *   node --import tsx services/api/bench/socket-fanout.bench.ts [clients=1000] [breaches=200] [gapMs=20]
+ *   node --import tsx services/api/bench/socket-fanout.bench.ts [clients=1000] [breaches=200] [gapMs=20] [processes=CPUs]
  *
- * The clients live in a child process (their own event loop, as browsers would), so the
- * server's loop does only the server's work. Baselines in the same run: the same
+ * The clients live in child processes (their own event loops, as browsers would), so the
+ * server's loop does only the server's work. In production each supervisor's browser is
+ * its own machine; here `processes` child processes share the clients (and this machine's
+ * CPUs with the server), so a client's latency also holds the time its process spends
+ * decoding the other clients' copies first — with one process, the 1,000th client waits
+ * for 999 decodes. Run with `processes` 1 to see that harness cost. Baselines in the same run: the same
  * breaches to one client (the channel's per-message cost without fan-out), and an
  * in-process EventEmitter with N listeners (the floor: fan-out without a network).
  * Goal (issue 5): p99 delivery < 100 ms with 1,000 clients.
@@ -15,9 +19,11 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { signToken } from '@callmon/auth';
 import type { BreachAlert } from '@callmon/compliance';
+import { openTestStore } from '@callmon/store/testing';
 import { io as connect, type Socket } from 'socket.io-client';
 import { attachLiveChannel } from '../src/live/live-channel.ts';
 import type { LiveFeed, LiveFeedListener } from '../src/live/live-feed.ts';
@@ -101,7 +107,7 @@ function breach(i: number): TimedBreach {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function overSocketIo(clients: number, breaches: number, gapMs: number) {
+async function overSocketIo(clients: number, breaches: number, gapMs: number, processes: number) {
   const listeners = new Set<LiveFeedListener>();
   const feed: LiveFeed = {
     forces: () => [FORCE],
@@ -112,8 +118,11 @@ async function overSocketIo(clients: number, breaches: number, gapMs: number) {
     },
   };
   const server = createServer();
+  // A real store on a fresh chDB folder: each room's join reads its acknowledgements once.
+  const store = await openTestStore();
   const channel = attachLiveChannel(server, {
     feed,
+    store: store.store,
     tokenSecret: SECRET,
     clock: { now: () => Date.now() },
     log: { info() {}, warn() {} },
@@ -125,25 +134,31 @@ async function overSocketIo(clients: number, breaches: number, gapMs: number) {
     SECRET,
     Date.now(),
   );
-  const worker: ChildProcess = fork(fileURLToPath(import.meta.url), ['--clients'], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, FANOUT_JOB: JSON.stringify({ url, token, clients }) },
-  });
+  const workers: ChildProcess[] = [];
   const messages: { ready?: boolean; latencies?: number[] }[] = [];
   let wake = () => {};
-  worker.on('message', (message: { ready?: boolean; latencies?: number[] }) => {
-    messages.push(message);
-    wake();
-  });
-  worker.on('exit', (code) => {
-    if (code !== 0 && code !== null) throw new Error(`clients process exited ${code}`);
-  });
+  const perProcess = Math.ceil(clients / processes);
+  for (let first = 0; first < clients; first += perProcess) {
+    const job: ClientsJob = { url, token, clients: Math.min(perProcess, clients - first) };
+    const worker = fork(fileURLToPath(import.meta.url), ['--clients'], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, FANOUT_JOB: JSON.stringify(job) },
+    });
+    worker.on('message', (message: { ready?: boolean; latencies?: number[] }) => {
+      messages.push(message);
+      wake();
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0 && code !== null) throw new Error(`clients process exited ${code}`);
+    });
+    workers.push(worker);
+  }
   const nextMessage = async () => {
     while (messages.length === 0) await new Promise<void>((resolve) => (wake = resolve));
     return messages.shift()!;
   };
   const connectStart = performance.now();
-  await nextMessage();
+  for (const _ of workers) await nextMessage();
   const connectMs = performance.now() - connectStart;
   const memory = process.memoryUsage().rss;
   const start = performance.now();
@@ -157,12 +172,14 @@ async function overSocketIo(clients: number, breaches: number, gapMs: number) {
   }
   const sendMs = performance.now() - start;
   await sleep(500);
-  worker.send({ report: true });
-  const { latencies } = await nextMessage();
+  const latencies: number[] = [];
+  for (const worker of workers) worker.send({ report: true });
+  for (const _ of workers) latencies.push(...((await nextMessage()).latencies ?? []));
   await channel.close();
   await new Promise((resolve) => server.close(resolve));
+  await store.cleanup();
   return {
-    latencies: latencies!,
+    latencies,
     connectMs,
     sendMs,
     emitMs: emitMs / breaches,
@@ -191,12 +208,14 @@ async function main() {
   const clients = Number(process.argv[2] ?? 1000);
   const breaches = Number(process.argv[3] ?? 200);
   const gapMs = Number(process.argv[4] ?? 20);
+  const processes = Number(process.argv[5] ?? availableParallelism());
   console.log(
-    `socket.io fan-out: ${clients} clients in one room, ${breaches} breaches ${gapMs} ms apart (${Math.round(1000 / gapMs)}/s)`,
+    `socket.io fan-out: ${clients} clients in one room (in ${processes} client processes), ` +
+      `${breaches} breaches ${gapMs} ms apart (${Math.round(1000 / gapMs)}/s)`,
   );
   const floor = await overEventEmitter(clients, breaches, gapMs);
-  const one = await overSocketIo(1, breaches, gapMs);
-  const many = await overSocketIo(clients, breaches, gapMs);
+  const one = await overSocketIo(1, breaches, gapMs, 1);
+  const many = await overSocketIo(clients, breaches, gapMs, processes);
   console.table([
     summary(`EventEmitter, ${clients} listeners (floor)`, floor, clients * breaches),
     summary('socket.io, 1 client (baseline)', one.latencies, breaches),

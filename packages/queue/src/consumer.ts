@@ -121,6 +121,7 @@ export class BatchConsumer<R = void> {
   /** Partitions whose fetched messages are being handled. */
   private busy = 0;
   private joined = false;
+  private assignedPartitions: number[] = [];
   private lastActivity: number;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
@@ -166,15 +167,19 @@ export class BatchConsumer<R = void> {
     const heartbeatInterval =
       options.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeout / 3));
     const maxBytesPerPartition = options.maxBytesPerPartition ?? 4 * 1024 * 1024;
+    let member: BatchConsumer<R> | undefined;
     const consumer = kafka.consumer({
       groupId: options.groupId,
+      // kafkajs may report a crash while (or after) the consumer is being disconnected and
+      // then schedule a restart that rejoins the group: never once a stop has begun.
+      retry: { restartOnFailure: async () => member?.stopping === undefined },
       sessionTimeout,
       heartbeatInterval,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
       maxBytesPerPartition,
       maxBytes: 4 * maxBytesPerPartition,
     });
-    const member = new BatchConsumer(consumer, admin, options);
+    member = new BatchConsumer(consumer, admin, options);
     member.heartbeatMs = heartbeatInterval;
     member.listen();
     try {
@@ -219,6 +224,7 @@ export class BatchConsumer<R = void> {
         (a, b) => a - b,
       );
       this.joined = true;
+      this.assignedPartitions = partitions;
       this.lastActivity = this.now();
       this.intents = undefined;
       this.metrics.assigned(partitions);
@@ -239,16 +245,56 @@ export class BatchConsumer<R = void> {
     // The group may have failed already (kafkajs reports a failed join as a crash, after
     // run() has returned): a timer started then would keep the process alive for ever.
     if (this.stopping !== undefined) return;
+    let confirming = false;
     this.idleTimer = setInterval(
       () => {
-        if (this.stopping !== undefined || this.busy > 0 || !this.joined) return;
+        if (this.stopping !== undefined || this.busy > 0 || !this.joined || confirming) return;
         if (this.now() - this.lastActivity < idleMs || !this.metrics.caughtUp()) return;
-        this.options.log.info({ idleMs }, 'caught up and idle; stopping');
-        this.stopReason = 'idle';
-        void this.stop();
+        confirming = true;
+        void this.committedToEnd()
+          .then((caughtUp) => {
+            if (!caughtUp || this.stopping !== undefined || this.busy > 0) return;
+            if (this.now() - this.lastActivity < idleMs) return;
+            this.options.log.info({ idleMs }, 'caught up and idle; stopping');
+            this.stopReason = 'idle';
+            void this.stop();
+          })
+          .finally(() => {
+            confirming = false;
+          });
       },
       Math.min(250, idleMs),
     );
+  }
+
+  /**
+   * The broker's word that every partition this member holds is committed to its end. The
+   * member's own figures cannot say so for a partition it has fetched nothing from (e.g. the
+   * broker went away right after the assignment): idle is not the same as caught up.
+   */
+  private async committedToEnd(): Promise<boolean> {
+    const { topic, groupId } = this.options;
+    try {
+      const ends = await this.admin.fetchTopicOffsets(topic);
+      const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+      const committedAt = new Map(
+        (committed?.partitions ?? []).map(({ partition, offset }) => [partition, BigInt(offset)]),
+      );
+      return this.assignedPartitions.every((partition) => {
+        const end = ends.find((candidate) => candidate.partition === partition);
+        if (end === undefined) return false;
+        const high = BigInt(end.high);
+        // No commit yet (-1): caught up only if the partition holds nothing to read.
+        const next = committedAt.get(partition) ?? -1n;
+        return next < 0n ? BigInt(end.low) >= high : next >= high;
+      });
+    } catch (error) {
+      this.options.log.warn(
+        { err: error },
+        'could not confirm with Kafka that the partitions are caught up; not stopping yet',
+      );
+      return false;
+    }
   }
 
   private fail(error: unknown): void {

@@ -10,6 +10,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ApiProcess, startApiProcess } from './support/api-process.ts';
 import { callmon } from './support/callmon-cli.ts';
+import { nextMessage } from './support/socket.ts';
 
 /**
  * The distributed mode end to end, as operators run it: `callmon ingest --kafka
@@ -42,22 +43,6 @@ const token = () =>
     SECRET,
     Date.now(),
   );
-
-function next<T>(socket: Socket, name: string, accept: (payload: T) => boolean, timeoutMs: number) {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${name} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const listener = (payload: T) => {
-      if (!accept(payload)) return;
-      clearTimeout(timer);
-      socket.off(name, listener);
-      resolve(payload);
-    };
-    socket.on(name, listener);
-  });
-}
 
 beforeAll(async () => {
   await ensureTopics(createKafka({ brokers, clientId: 'callmon-test-admin' }), [
@@ -115,15 +100,15 @@ describe('distributed live view', () => {
       sockets.push(socket);
     }
     await Promise.all(
-      sockets.map((socket) => next<SnapshotMessage>(socket, 'snapshot', () => true, 30_000)),
+      sockets.map((socket) => nextMessage<SnapshotMessage>(socket, 'snapshot', 30_000)),
     );
     const call = `dist-${suffix}`;
     const breaches = sockets.map((socket) =>
-      next<AlertEntry>(
+      nextMessage<AlertEntry>(
         socket,
         'alert',
-        (entry) => entry.alert.kind === 'breach' && entry.alert.item === call,
         60_000,
+        (entry) => entry.alert.kind === 'breach' && entry.alert.item === call,
       ),
     );
     // Presented 8 s ago: the 10 s answer target passes about 2 s from now, on the wall clock.
@@ -207,7 +192,7 @@ describe('distributed live view', () => {
       reconnection: false,
     });
     sockets.push(again);
-    const snapshot = await next<SnapshotMessage>(again, 'snapshot', () => true, 30_000);
+    const snapshot = await nextMessage<SnapshotMessage>(again, 'snapshot', 30_000);
     expect(snapshot.acknowledgements).toEqual([reply.acknowledgement]);
     // The breach itself is gone from the new process's memory: the record is not.
     expect(await again.emitWithAck('acknowledge', press)).toMatchObject({

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { simulate } from '@callmon/simulator';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { callmon as callmonRun, callmonSync } from './support/callmon-cli.ts';
+import { callmon as callmonRun, callmonSync, kafkaInit } from './support/callmon-cli.ts';
 import { readTopic } from './support/kcat.ts';
 
 /**
@@ -100,20 +100,7 @@ describe.skipIf(skip)('callmon kafka init / simulate --kafka (real broker)', () 
   }, 60_000);
 
   it('simulate --speed paces the events: simulated time runs X times real time', async () => {
-    expect(
-      callmon([
-        'kafka',
-        'init',
-        '--brokers',
-        brokers,
-        '--topic',
-        paced,
-        '--live-topic',
-        `${paced}.live`,
-        '--partitions',
-        '1',
-      ]).status,
-    ).toBe(0);
+    kafkaInit(brokers, paced, 1);
     const start = '2024-02-19T08:00:00Z';
     // Ten simulated hours a second. The last events of 1.5 hours' calls and incidents (a
     // scheduled incident closing two days later) come about 50 simulated hours after the

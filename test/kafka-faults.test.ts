@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type CliRun,
   callmon,
-  callmonSync,
   dumpStore,
+  kafkaInit,
   sqlWeeklyReport,
   storeRows,
   summaryOf,
@@ -48,22 +48,6 @@ function random(state: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function kafkaInit(on: string, topic: string, partitions: number): void {
-  const init = callmonSync([
-    'kafka',
-    'init',
-    '--brokers',
-    on,
-    '--topic',
-    topic,
-    '--live-topic',
-    `${topic}.live`,
-    '--partitions',
-    String(partitions),
-  ]);
-  if (init.status !== 0) throw new Error(`kafka init failed: ${init.stderr}`);
 }
 
 function ingestArgs(on: string, topic: string, group: string, dataDir: string): string[] {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { simulate } from '@callmon/simulator';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { callmon, callmonSync, dumpStore, summaryOf } from './support/callmon-cli.ts';
+import { callmon, dumpStore, kafkaInit, summaryOf } from './support/callmon-cli.ts';
 import { hasKcat, produceWithKcat, readTopic } from './support/kcat.ts';
 
 /**
@@ -54,19 +54,7 @@ describe.skipIf(skip)('events produced by kcat are ingested exactly', () => {
   });
 
   it('same counts, events and figures as ingesting the same lines from a file', async () => {
-    const init = callmonSync([
-      'kafka',
-      'init',
-      '--brokers',
-      brokers,
-      '--topic',
-      topic,
-      '--live-topic',
-      `${topic}.live`,
-      '--partitions',
-      '4',
-    ]);
-    expect(init.status, init.stderr).toBe(0);
+    kafkaInit(brokers, topic, 4);
     await produceWithKcat(brokers, topic, lines);
     // What kcat wrote, as the broker holds it: every line once, keyed by its force.
     const onTopic = readTopic(brokers, topic);

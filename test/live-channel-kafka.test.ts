@@ -23,6 +23,7 @@ import { type AcknowledgementRecord, acknowledgementPrecedes } from '@callmon/st
 import { openRawClient, openTestStore, type TestStore } from '@callmon/store/testing';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { nextMessage } from './support/socket.ts';
 
 /**
  * The distributed mode's live fan-out over a real Kafka broker: the ingest side publishes
@@ -98,18 +99,8 @@ function client(node: Node, subject = 'sgt.one'): Socket {
   return socket;
 }
 
-function next<T>(socket: Socket, name: string, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${name} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.once(name, (payload: T) => {
-      clearTimeout(timer);
-      resolve(payload);
-    });
-  });
-}
+const next = <T>(socket: Socket, name: string, timeoutMs = 10_000) =>
+  nextMessage<T>(socket, name, timeoutMs);
 
 beforeAll(async () => {
   await ensureTopics(createKafka({ brokers, clientId: 'callmon-test-admin' }), [

@@ -19,6 +19,7 @@ import { openStore } from '@callmon/store';
 import { openRawClient, openTestStore, type TestStore } from '@callmon/store/testing';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { nextMessage } from './support/socket.ts';
 
 /**
  * The socket.io live channel over a real HTTP server and real socket.io clients, fed by
@@ -142,18 +143,8 @@ function client(auth: Record<string, unknown>, reconnection = false): Socket {
   return socket;
 }
 
-function next<T>(socket: Socket, name: string, timeoutMs = 2000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${name} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.once(name, (payload: T) => {
-      clearTimeout(timer);
-      resolve(payload);
-    });
-  });
-}
+const next = <T>(socket: Socket, name: string, timeoutMs = 2000) =>
+  nextMessage<T>(socket, name, timeoutMs);
 
 async function refusalOf(auth: Record<string, unknown>) {
   const socket = client(auth);

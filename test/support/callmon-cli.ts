@@ -85,6 +85,26 @@ export function callmonSync(args: readonly string[], env: NodeJS.ProcessEnv = {}
   };
 }
 
+/**
+ * `callmon kafka init` for an events topic `topic` (and its live topic `topic.live`) with
+ * `partitions` partitions; throws with the command's standard error when it fails.
+ */
+export function kafkaInit(brokers: string, topic: string, partitions: number): void {
+  const init = callmonSync([
+    'kafka',
+    'init',
+    '--brokers',
+    brokers,
+    '--topic',
+    topic,
+    '--live-topic',
+    `${topic}.live`,
+    '--partitions',
+    String(partitions),
+  ]);
+  if (init.status !== 0) throw new Error(`kafka init failed: ${init.stderr}`);
+}
+
 /** The `--summary json` line: the last line of standard output. */
 export function summaryOf(run: CliRun): {
   accepted: number;

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { KafkaIngest } from './kafka-ingest.ts';
 import { renderIngestMetrics, serveIngestMetrics } from './kafka-metrics-endpoint.ts';
 import { createLog } from './log.ts';
-import type { IngestCounts } from './pipeline.ts';
+import { emptyCounts, type IngestCounts } from './pipeline.ts';
 import { loadPolicy } from './policy-file.ts';
 import { systemClock } from './system-clock.ts';
 
@@ -97,7 +97,7 @@ export async function kafkaIngestCommand(
     io.stderr.write(
       `callmon ingest: cannot open ${describeStoreTarget(config)}: ${(error as Error).message}\n`,
     );
-    return { exitCode: 1, counts: noCounts() };
+    return { exitCode: 1, counts: emptyCounts() };
   }
   let ingest: KafkaIngest | undefined;
   let stopPublishing: (() => Promise<void>) | undefined;
@@ -157,7 +157,7 @@ export async function kafkaIngestCommand(
     await store.close();
   }
   if (ingest !== undefined) log.info(ingest.metrics(), 'kafka ingest stopped');
-  const counts = ingest?.counts ?? noCounts();
+  const counts = ingest?.counts ?? emptyCounts();
   const reasons = Object.entries(counts.rejectedByReason)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
@@ -172,10 +172,6 @@ export async function kafkaIngestCommand(
     io.stderr.write(`callmon ingest: ${where}${error.message ?? String(failure)}\n`);
   }
   return { exitCode: failure === undefined ? 0 : 1, counts };
-}
-
-function noCounts(): IngestCounts {
-  return { accepted: 0, duplicates: 0, conflicts: 0, rejected: 0, rejectedByReason: {} };
 }
 
 /** `--exit-when-idle SECONDS`: a positive number of seconds (fractions allowed), as ms. */

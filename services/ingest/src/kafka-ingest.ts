@@ -13,7 +13,13 @@ import { KafkaLiveState } from './kafka-live-state.ts';
 import { rereadStore } from './kafka-reread.ts';
 import { LiveBus } from './live-state.ts';
 import { ParseWorkers } from './parse-workers.ts';
-import { addCounts, type IngestCounts, IngestPipeline, type RawInput } from './pipeline.ts';
+import {
+  addCounts,
+  emptyCounts,
+  type IngestCounts,
+  IngestPipeline,
+  type RawInput,
+} from './pipeline.ts';
 
 /**
  * The Kafka source of the ingest (the `events.kafka-consumer` job): a consumer-group
@@ -81,13 +87,7 @@ const PARTITIONS_AT_ONCE = 4;
 
 export class KafkaIngest {
   /** Totals over the chunks committed by this run. */
-  readonly counts: IngestCounts = {
-    accepted: 0,
-    duplicates: 0,
-    conflicts: 0,
-    rejected: 0,
-    rejectedByReason: {},
-  };
+  readonly counts: IngestCounts = emptyCounts();
   readonly bus: LiveBus;
   readonly liveState: KafkaLiveState;
   private consumer: BatchConsumer<IngestCounts> | undefined;

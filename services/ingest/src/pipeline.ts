@@ -290,13 +290,7 @@ type FirstCopies = Map<string, Map<string, string | Valid>>;
 type StoredCopies = Map<string, Map<string, string>>;
 
 export class IngestPipeline {
-  readonly counts: IngestCounts = {
-    accepted: 0,
-    duplicates: 0,
-    conflicts: 0,
-    rejected: 0,
-    rejectedByReason: {},
-  };
+  readonly counts: IngestCounts = emptyCounts();
   /** The batch being filled: its inputs validated as they come, and its token so far. */
   private buffer: Validated[] = [];
   /** The batch being filled, with a {@link BatchParser}: its inputs as they came. */
@@ -672,6 +666,11 @@ export class IngestPipeline {
       }
     }
   }
+}
+
+/** Counts of nothing yet. */
+export function emptyCounts(): IngestCounts {
+  return { accepted: 0, duplicates: 0, conflicts: 0, rejected: 0, rejectedByReason: {} };
 }
 
 /** Add `batch` into `total`. */

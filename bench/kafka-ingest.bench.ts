@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKafka } from '../packages/queue/src/index.ts';
 import { simulate } from '../services/simulator/src/index.ts';
+import { kafkaInit } from '../test/support/callmon-cli.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const cli = ['--import', 'tsx', join(root, 'services/cli/src/main.ts')];
@@ -64,24 +65,7 @@ try {
       ),
     )
     .slice(0, Math.max(wanted, 1));
-  const init = spawnSync(
-    'node',
-    [
-      ...cli,
-      'kafka',
-      'init',
-      '--brokers',
-      brokers,
-      '--topic',
-      topic,
-      '--live-topic',
-      `${topic}.live`,
-      '--partitions',
-      values.partitions,
-    ],
-    { cwd: root, encoding: 'utf8' },
-  );
-  if (init.status !== 0) throw new Error(`kafka init: ${init.stderr}`);
+  kafkaInit(brokers, topic, Number(values.partitions));
   const produce = spawnSync(
     'kcat',
     ['-b', brokers, '-P', '-t', topic, '-K', '\t', '-X', 'linger.ms=20'],

@@ -10,8 +10,9 @@ describe('configuration', () => {
     expect(config).toMatchObject({
       dataDir: './data',
       kafkaTopic: 'callmon.events.v1',
-      batchRows: 10_000,
     });
+    // Unset: each source has its own default.
+    expect(config.batchRows).toBeUndefined();
     expect(config.clickhouseUrl).toBeUndefined();
   });
 

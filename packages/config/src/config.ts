@@ -6,6 +6,9 @@ import { z } from 'zod';
  * Mode is chosen here, never by code edits (architecture.md): no `clickhouseUrl` means
  * the embedded chDB store in `dataDir`; no `kafkaBrokers` means the built-in sources.
  */
+/** Store batch rows when `batchRows` is not set, by source. */
+export const DEFAULT_BATCH_ROWS = { file: 50_000, stream: 10_000 } as const;
+
 export const configSchema = z.strictObject({
   /** Folder of the embedded store (chDB). */
   dataDir: z.string().min(1).default('./data'),
@@ -28,8 +31,13 @@ export const configSchema = z.strictObject({
   kafkaSessionTimeoutMs: z.number().int().min(6000).max(1_800_000).default(30_000),
   /** A force policy file (JSON, metrics.md §1); default `uk-default-v1`. */
   policyFile: z.string().optional(),
-  /** Store batch flush: rows and milliseconds, whichever comes first. */
-  batchRows: z.number().int().min(1).max(1_000_000).default(10_000),
+  /**
+   * Store batch flush: rows and milliseconds, whichever comes first. Rows default by
+   * source ({@link DEFAULT_BATCH_ROWS}): a file backfill writes larger batches (fewer
+   * parts for the engine to create and merge) than a stream, whose batches end
+   * with each fetch anyway.
+   */
+  batchRows: z.number().int().min(1).max(1_000_000).optional(),
   batchMs: z.number().int().min(1).max(60_000).default(1000),
   /**
    * Worker threads that parse file lines into store rows beside the pipeline's thread

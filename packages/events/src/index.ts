@@ -10,6 +10,15 @@ export {
   type RejectReason,
 } from './parse.ts';
 export {
+  MAX_PLAIN_FINGERPRINT,
+  PLAIN_FIELDS,
+  type PlainEvent,
+  type PlainField,
+  plainEvent,
+  scanPlainEvent,
+  writePlainFingerprint,
+} from './plain-event.ts';
+export {
   type Area,
   type CallAbandoned,
   type CallAnswered,

@@ -23,6 +23,7 @@ export {
   type EventCountQuery,
   type EventRange,
   encodeEventRow,
+  encodePlainEventRow,
   type InsertOptions,
   openStore,
   type RejectedQuery,

@@ -1,4 +1,11 @@
-import { type CallmonEvent, eventFingerprint, type RejectReason } from '@callmon/events';
+import {
+  type CallmonEvent,
+  eventFingerprint,
+  PLAIN_FIELDS,
+  type PlainField,
+  plainEvent,
+  type RejectReason,
+} from '@callmon/events';
 import type { RowBinaryWriter } from './row-binary.ts';
 
 /** Where an input came from: enough to find it again at its source. */
@@ -188,6 +195,56 @@ export function writeEventRow(out: RowBinaryWriter, record: EventRecord): void {
   if (rawBytes === undefined) out.string(record.raw);
   else out.utf8(rawBytes);
   out.int64(record.arrivedAt);
+  out.string(position.kind);
+  out.string(position.name);
+  out.uint32(position.partition);
+  out.uint64(position.offset);
+}
+
+/** Where `plainEvent` holds each field. */
+const plainIndex = (field: PlainField) => PLAIN_FIELDS.indexOf(field);
+const FORCE = plainIndex('force');
+const ID = plainIndex('id');
+const TYPE = plainIndex('type');
+/** The Nullable(String) columns before `grade`, and after it, in column order. */
+const PLAIN_BEFORE_GRADE = OPTIONAL_FIELDS.slice(0, OPTIONAL_FIELDS.indexOf('grade')).map(
+  plainIndex,
+);
+const PLAIN_AFTER_GRADE = OPTIONAL_FIELDS.slice(OPTIONAL_FIELDS.indexOf('grade') + 1).map(
+  plainIndex,
+);
+
+/**
+ * {@link writeEventRow} for the line `scanPlainEvent` last accepted (`plainEvent`), from the
+ * line's own bytes: the same row, without the event object. `fingerprint[0, length)` is
+ * its `writePlainFingerprint`; `line[start, end)` the line, stored as `raw`.
+ */
+export function writePlainEventRow(
+  out: RowBinaryWriter,
+  line: Uint8Array,
+  start: number,
+  end: number,
+  fingerprint: Uint8Array,
+  fingerprintLength: number,
+  arrivedAt: number,
+  position: SourcePosition,
+): void {
+  const { starts, ends } = plainEvent;
+  out.stringFrom(line, starts[FORCE]!, ends[FORCE]!);
+  out.stringFrom(line, starts[ID]!, ends[ID]!);
+  out.stringFrom(line, starts[TYPE]!, ends[TYPE]!);
+  out.int64(plainEvent.at);
+  out.uint8(1);
+  for (const field of PLAIN_BEFORE_GRADE) {
+    out.nullableStringFrom(line, starts[field]!, ends[field]!);
+  }
+  out.nullableUint8(plainEvent.grade === 0 ? null : plainEvent.grade);
+  for (const field of PLAIN_AFTER_GRADE) {
+    out.nullableStringFrom(line, starts[field]!, ends[field]!);
+  }
+  out.stringFrom(fingerprint, 0, fingerprintLength);
+  out.stringFrom(line, start, end);
+  out.int64(arrivedAt);
   out.string(position.kind);
   out.string(position.name);
   out.uint32(position.partition);

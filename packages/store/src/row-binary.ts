@@ -23,6 +23,11 @@ export class RowBinaryWriter {
     return this;
   }
 
+  /** How many bytes are written so far. */
+  get length(): number {
+    return this.#length;
+  }
+
   /** The bytes written so far (a view on the writer's buffer, valid until the next write). */
   get bytes(): Buffer {
     return this.#buffer.subarray(0, this.#length);
@@ -80,7 +85,15 @@ export class RowBinaryWriter {
 
   /** A String column from its bytes (UTF-8, or whatever bytes a String is to hold). */
   utf8(bytes: Uint8Array): void {
-    let size = bytes.byteLength;
+    this.stringFrom(bytes, 0, bytes.byteLength);
+  }
+
+  /**
+   * A String column from `source[start, end)`, without a view on it: the ingest copies
+   * each field of a line straight from the line's bytes (short, so a loop beats `set`).
+   */
+  stringFrom(source: Uint8Array, start: number, end: number): void {
+    let size = end - start;
     this.#reserve(size + 5);
     const buffer = this.#buffer;
     let at = this.#length;
@@ -89,8 +102,23 @@ export class RowBinaryWriter {
       size >>>= 7;
     }
     buffer[at++] = size;
-    buffer.set(bytes, at);
-    this.#length = at + bytes.byteLength;
+    if (end - start > 64) {
+      buffer.set(source.subarray(start, end), at);
+      at += end - start;
+    } else {
+      for (let index = start; index < end; index++) buffer[at++] = source[index]!;
+    }
+    this.#length = at;
+  }
+
+  /** {@link stringFrom}, or NULL where `start` is negative. */
+  nullableStringFrom(source: Uint8Array, start: number, end: number): void {
+    if (start < 0) {
+      this.#byte(1);
+    } else {
+      this.#byte(0);
+      this.stringFrom(source, start, end);
+    }
   }
 
   /** Bytes already in RowBinary (rows encoded elsewhere), copied as they are. */

@@ -40,6 +40,7 @@ import {
   type StoredEventRow,
   storedEventFromRow,
   writeEventRow,
+  writePlainEventRow,
   writeRejectedRow,
 } from './records.ts';
 import {
@@ -80,6 +81,12 @@ export interface EncodedEventRow {
 export function encodeEventRow(out: RowBinaryWriter, record: EventRecord): void {
   writeEventRow(out, record);
 }
+
+/**
+ * {@link encodeEventRow} for a line `scanPlainEvent` (@callmon/events) has just accepted,
+ * straight from its bytes: the same row, with no event object in between.
+ */
+export const encodePlainEventRow = writePlainEventRow;
 
 /** Event time range, UTC milliseconds, half-open: `from <= at < to`. */
 export interface EventRange {
@@ -218,7 +225,7 @@ class ClickHouseStore implements Store {
       }
       const written = this.#written;
       for (const { event } of records) written.add(event.force, event.id);
-      return this.#insertFile(records, options, insertDir, EVENT_FILE, writeEventRow);
+      return this.#insertFile(records, options, insertDir, EVENT_FILE, eachRow(writeEventRow));
     });
   }
 
@@ -230,7 +237,7 @@ class ClickHouseStore implements Store {
       }
       const written = this.#written;
       for (const row of rows) written.add(row.force, row.id);
-      return this.#insertFile(rows, options, insertDir, EVENT_FILE, copyEncodedRow);
+      return this.#insertFile(rows, options, insertDir, EVENT_FILE, copyEncodedRows);
     });
   }
 
@@ -249,7 +256,7 @@ class ClickHouseStore implements Store {
             options,
             this.#connection.insertDir,
             REJECTED_FILE,
-            writeRejectedRow,
+            eachRow(writeRejectedRow),
           ),
     );
   }
@@ -462,7 +469,7 @@ class ClickHouseStore implements Store {
     options: InsertOptions,
     insertDir: string,
     target: FileInsert,
-    write: (out: RowBinaryWriter, record: R) => void,
+    write: (out: RowBinaryWriter, records: readonly R[], start: number, end: number) => void,
   ): Promise<void> {
     if (options.dedupToken.length === 0) throw new Error('dedupToken must not be empty');
     const chunks = Math.ceil(records.length / MAX_ROWS_PER_INSERT);
@@ -471,7 +478,7 @@ class ClickHouseStore implements Store {
       const start = chunk * MAX_ROWS_PER_INSERT;
       const end = Math.min(records.length, start + MAX_ROWS_PER_INSERT);
       const rows = this.#rows.reset();
-      for (let index = start; index < end; index++) write(rows, records[index]!);
+      write(rows, records, start, end);
       const file = join(insertDir, `${randomBytes(8).toString('hex')}.rowbinary`);
       writeFileSync(file, rows.bytes);
       try {
@@ -562,8 +569,31 @@ class ClickHouseStore implements Store {
 }
 
 /** An encoded row into a batch file: its bytes as they are. */
-function copyEncodedRow(out: RowBinaryWriter, row: EncodedEventRow): void {
-  out.copy(row.rows, row.start, row.end);
+/** Each record written by `write`, one after another. */
+function eachRow<R>(write: (out: RowBinaryWriter, record: R) => void) {
+  return (out: RowBinaryWriter, records: readonly R[], start: number, end: number): void => {
+    for (let index = start; index < end; index++) write(out, records[index]!);
+  };
+}
+
+/** Encoded rows as they are; rows that lie back to back in one buffer, as one copy. */
+function copyEncodedRows(
+  out: RowBinaryWriter,
+  rows: readonly EncodedEventRow[],
+  start: number,
+  end: number,
+): void {
+  let index = start;
+  while (index < end) {
+    const first = rows[index]!;
+    let to = first.end;
+    for (index++; index < end; index++) {
+      const next = rows[index]!;
+      if (next.rows !== first.rows || next.start !== to) break;
+      to = next.end;
+    }
+    out.copy(first.rows, first.start, to);
+  }
 }
 
 /** A table written from RowBinary batch files (embedded mode): see `#insertFile`. */

@@ -5,6 +5,7 @@ import { parseTtl, signToken } from '@callmon/auth';
 import {
   type CommandIo,
   choiceFlag,
+  DEFAULT_BATCH_ROWS,
   instantFlag,
   integerFlag,
   loadConfig,
@@ -111,7 +112,7 @@ export async function startCommand(argv: string[], io: CommandIo): Promise<numbe
     store,
     log,
     clock: systemClock,
-    batchRows: config.batchRows,
+    batchRows: config.batchRows ?? DEFAULT_BATCH_ROWS.stream,
     onDurable: (events) => live.apply(events),
   });
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import {
   type CommandIo,
   choiceFlag,
+  DEFAULT_BATCH_ROWS,
   loadConfig,
   parseFlags,
   required,
@@ -16,7 +17,7 @@ import {
   kafkaIngestCommand,
 } from './kafka-ingest-command.ts';
 import { createLog } from './log.ts';
-import { isBlank, openNdjson, readNdjsonLineChunks } from './ndjson-source.ts';
+import { openNdjson, readNdjsonBatches } from './ndjson-source.ts';
 import { ParseWorkers, parseWorkerCount } from './parse-workers.ts';
 import { type IngestCounts, IngestPipeline } from './pipeline.ts';
 import { Progress } from './progress.ts';
@@ -140,6 +141,7 @@ export async function ingestCommand(
   const source = file === '-' ? 'stdin' : resolve(file);
 
   const store = await openStore(storeTarget(config));
+  const batchRows = config.batchRows ?? DEFAULT_BATCH_ROWS.file;
   // Parsing on worker threads needs the embedded store's batch files (RowBinary rows).
   const workers = store.mode === 'embedded' ? parseWorkerCount(config.parseWorkers) : 0;
   const parser = workers > 0 ? new ParseWorkers(workers) : undefined;
@@ -147,29 +149,24 @@ export async function ingestCommand(
     store,
     log,
     clock: systemClock,
-    batchRows: config.batchRows,
+    batchRows,
     ...(parser === undefined ? {} : { parser, maxBatchesInFlight: workers + 2 }),
   });
   const progress = new Progress(process.stderr, size);
-  let bytes = 0;
   let lines = 0;
+  const began = performance.now();
   try {
-    for await (const chunk of readNdjsonLineChunks(openNdjson(file))) {
-      // The lines of one read arrived together.
-      const arrivedAt = systemClock.now();
-      for (const { line, bytes: content } of chunk) {
-        bytes += content.length + 1;
-        if (isBlank(content)) continue;
-        lines++;
-        // A promise only when the batches in flight are too many: then wait for them.
-        const full = pipeline.add({
-          bytes: content,
-          position: { kind: 'file', name: source, partition: 0, offset: line },
-          arrivedAt,
-        });
-        if (full !== undefined) await full;
-      }
-      progress.update(bytes, lines);
+    // One buffer per store batch: the lines go to the parse workers as they were read.
+    for await (const batch of readNdjsonBatches(openNdjson(file), batchRows)) {
+      lines += batch.starts.length;
+      const full = pipeline.addLines(batch, {
+        kind: 'file',
+        name: source,
+        partition: 0,
+        arrivedAt: systemClock.now(),
+      });
+      if (full !== undefined) await full;
+      progress.update(batch.bytesRead, lines);
     }
     await pipeline.flush();
   } finally {
@@ -181,10 +178,11 @@ export async function ingestCommand(
   const reasons = Object.entries(counts.rejectedByReason)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
+  const seconds = (performance.now() - began) / 1000;
   io.stderr.write(
     `callmon ingest: ${lines} lines from ${source} into ${store.location}: ${counts.accepted} accepted, ` +
       `${counts.duplicates} duplicates, ${counts.conflicts} conflicts, ${counts.rejected} rejected` +
-      `${reasons ? ` (${reasons})` : ''}\n`,
+      `${reasons ? ` (${reasons})` : ''}; ${seconds.toFixed(1)} s, ${Math.round(lines / Math.max(seconds, 0.001))} lines/s\n`,
   );
   if (values.summary === 'json') io.stdout.write(`${summaryLine(counts)}\n`);
   return 0;

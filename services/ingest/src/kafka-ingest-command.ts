@@ -1,5 +1,6 @@
 import {
   type CommandIo,
+  DEFAULT_BATCH_ROWS,
   describeStoreTarget,
   integerFlag,
   loadConfig,
@@ -119,7 +120,7 @@ export async function kafkaIngestCommand(
       log,
       clock: systemClock,
       policy,
-      batchRows: config.batchRows,
+      batchRows: config.batchRows ?? DEFAULT_BATCH_ROWS.stream,
       sessionTimeoutMs: config.kafkaSessionTimeoutMs,
       ...(idleMs === undefined ? {} : { idleMs }),
     });

@@ -57,6 +57,128 @@ export async function* readNdjsonLineChunks(input: Readable): AsyncGenerator<Sou
 }
 
 /**
+ * A batch of NDJSON lines as one buffer and their positions in it: how a file backfill
+ * hands lines to the pipeline, without an object per line.
+ */
+export interface LineBatch {
+  /** The bytes the lines lie in (the batch's own copy, which may be handed to a worker). */
+  bytes: Uint8Array;
+  /** Each non-blank line's start and end in `bytes` (without its newline or a trailing `\r`). */
+  starts: Int32Array;
+  ends: Int32Array;
+  /** Each line's 1-based number in the file. */
+  numbers: Float64Array;
+  /** Bytes of the input read up to the end of this batch, and lines (blank ones included). */
+  bytesRead: number;
+  linesRead: number;
+}
+
+/**
+ * The non-blank lines of an NDJSON input, `maxLines` to a batch (the last may hold fewer).
+ * Batches are cut by line count only, so the same input always makes the same batches.
+ */
+export async function* readNdjsonBatches(
+  input: Readable,
+  maxLines: number,
+): AsyncGenerator<LineBatch> {
+  /** The bytes of the batch being filled, from its first line on (the last part may go past it). */
+  let parts: Buffer[] = [];
+  let regionLength = 0;
+  let starts: number[] = [];
+  let ends: number[] = [];
+  let numbers: number[] = [];
+  /** Where the line being read starts, in the region. */
+  let lineStart = 0;
+  let lineNumber = 0;
+  let bytesRead = 0;
+
+  const take = (regionEnd: number): LineBatch => {
+    const bytes = new Uint8Array(regionEnd);
+    let at = 0;
+    for (const part of parts) {
+      const size = Math.min(part.length, regionEnd - at);
+      bytes.set(size === part.length ? part : part.subarray(0, size), at);
+      at += size;
+      if (at === regionEnd) break;
+    }
+    const batch: LineBatch = {
+      bytes,
+      starts: Int32Array.from(starts),
+      ends: Int32Array.from(ends),
+      numbers: Float64Array.from(numbers),
+      bytesRead,
+      linesRead: lineNumber,
+    };
+    starts = [];
+    ends = [];
+    numbers = [];
+    return batch;
+  };
+  /** The region's bytes `[start, end)`, from the parts they lie in (a line across reads). */
+  const joined = (start: number, end: number): Buffer => {
+    let index = parts.length;
+    let offset = regionLength;
+    while (offset > start) offset -= parts[--index]!.length;
+    return Buffer.concat(parts.slice(index)).subarray(start - offset, end - offset);
+  };
+  /** Record the line `[start, end)` of the region if it is not blank; `line` holds it from `from`. */
+  const addLine = (line: Uint8Array, from: number, to: number, start: number): void => {
+    let size = to - from;
+    if (size > 0 && line[to - 1] === CR) size--;
+    if (isBlankRange(line, from, from + size)) return;
+    starts.push(start);
+    ends.push(start + size);
+    numbers.push(lineNumber);
+  };
+
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    bytesRead += chunk.length;
+    /** Where `chunk[0]` lies in the region (negative once the region starts inside it). */
+    let chunkBase = regionLength;
+    parts.push(chunk);
+    regionLength += chunk.length;
+    let newline = chunk.indexOf(NEWLINE);
+    while (newline !== -1) {
+      lineNumber++;
+      const start = lineStart;
+      const end = chunkBase + newline;
+      if (start >= chunkBase) {
+        addLine(chunk, start - chunkBase, newline, start);
+      } else {
+        // The line began in an earlier read (once per read at most).
+        const line = joined(start, end);
+        addLine(line, 0, line.length, start);
+      }
+      lineStart = end + 1;
+      if (starts.length === maxLines) {
+        yield take(ends[ends.length - 1]!);
+        const rest = chunk.subarray(newline + 1);
+        parts = [rest];
+        regionLength = rest.length;
+        chunkBase = -(newline + 1);
+        lineStart = 0;
+      }
+      newline = chunk.indexOf(NEWLINE, newline + 1);
+    }
+  }
+  if (lineStart < regionLength) {
+    // A last line without a newline.
+    lineNumber++;
+    const line = joined(lineStart, regionLength);
+    addLine(line, 0, line.length, lineStart);
+  }
+  if (starts.length > 0) yield take(ends[ends.length - 1]!);
+}
+
+function isBlankRange(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let index = from; index < to; index++) {
+    const byte = bytes[index];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== CR) return false;
+  }
+  return true;
+}
+
+/**
  * Open `path` for reading, or standard input for `-` — which the CLI may have moved to
  * another descriptor (`CALLMON_STDIN_FD`) to keep it away from chDB.
  */
@@ -69,9 +191,6 @@ export function openNdjson(path: string): Readable {
 }
 
 /** Whether a line holds nothing but white space (skipped, not counted). */
-export function isBlank(bytes: Buffer): boolean {
-  for (const byte of bytes) {
-    if (byte !== 0x20 && byte !== 0x09 && byte !== CR) return false;
-  }
-  return true;
+export function isBlank(bytes: Uint8Array): boolean {
+  return isBlankRange(bytes, 0, bytes.length);
 }

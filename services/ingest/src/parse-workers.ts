@@ -3,11 +3,22 @@ import { Worker } from 'node:worker_threads';
 import {
   type CallmonEvent,
   eventFingerprint,
+  MAX_PLAIN_FINGERPRINT,
+  PLAIN_FIELDS,
   parseEvent,
+  plainEvent,
   type RejectReason,
+  scanPlainEvent,
+  writePlainFingerprint,
 } from '@callmon/events';
-import { encodeEventRow, RowBinaryWriter, type SourceKind } from '@callmon/store';
-import type { BatchParser, RawInput } from './pipeline.ts';
+import {
+  encodeEventRow,
+  encodePlainEventRow,
+  RowBinaryWriter,
+  type SourceKind,
+} from '@callmon/store';
+import type { LineBatch } from './ndjson-source.ts';
+import type { BatchParser, LineSource, RawInput } from './pipeline.ts';
 
 /**
  * Worker threads that parse, fingerprint and encode batches of lines for the ingest
@@ -16,11 +27,12 @@ import type { BatchParser, RawInput } from './pipeline.ts';
  * the pipeline's thread decides duplicates and the engine inserts, instead of after.
  */
 
-/** A batch of lines, one buffer of their bytes back to back (the ingest's own copy). */
+/** A batch of lines, one buffer holding them all (the ingest's own copy, handed over). */
 export interface ParseRequest {
   batch: number;
   lines: ArrayBuffer;
-  /** Where each line ends in `lines`. */
+  /** Where each line starts and ends in `lines`. */
+  starts: Int32Array;
   ends: Int32Array;
   /** Each line's source offset (file line number). */
   offsets: Float64Array;
@@ -42,13 +54,17 @@ export interface ParseRejection {
 /** Per line of the request: its row and fingerprint (empty when rejected), id and force. */
 export interface ParseReply {
   batch: number;
+  /** The request's lines, handed back. */
+  lines: ArrayBuffer;
   rows: ArrayBuffer;
   rowEnds: Int32Array;
   /** Each fingerprint as a RowBinary String (length, UTF-8). */
   fingerprints: ArrayBuffer;
   fingerprintEnds: Int32Array;
   ids: string[];
-  forces: string[];
+  /** Each line's force, as an index into `forceNames` (a batch is mostly one force). */
+  forceOf: Int32Array;
+  forceNames: string[];
   rejections: ParseRejection[];
   /** With `withEvents`: each line's event, null where rejected. */
   events?: Array<CallmonEvent | null>;
@@ -56,12 +72,15 @@ export interface ParseReply {
 
 /** A batch parsed on a worker, for the pipeline to decide on. */
 export interface ParsedBatch {
+  /** The lines parsed (`starts`/`ends` of the batch index into it). */
+  lines: Uint8Array;
   rows: Uint8Array;
   rowEnds: Int32Array;
   fingerprints: Uint8Array;
   fingerprintEnds: Int32Array;
   ids: string[];
-  forces: string[];
+  forceOf: Int32Array;
+  forceNames: string[];
   rejections: ParseRejection[];
   events?: Array<CallmonEvent | null>;
 }
@@ -70,21 +89,34 @@ const utf8 = new TextDecoder();
 
 const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf] as const;
 
+/** Where `plainEvent` holds a line's id and force. */
+const PLAIN_ID = PLAIN_FIELDS.indexOf('id');
+const PLAIN_FORCE = PLAIN_FIELDS.indexOf('force');
+
+/** One thread's scratch space: a plain line's fingerprint, and the rows and fingerprints of a batch. */
+const plainFingerprint = new Uint8Array(MAX_PLAIN_FINGERPRINT);
+const batchRows = new RowBinaryWriter(1 << 20);
+const batchFingerprints = new RowBinaryWriter(1 << 16);
+
 /**
  * decode → validate → fingerprint → encode for a batch of lines: each valid line's store
  * row (RowBinary, as `insertEvents` would write it), force, id and fingerprint, and each
- * invalid line's rejection; with the buffers to transfer.
+ * invalid line's rejection; with the buffers to transfer. When the events are not wanted
+ * back, a plainly valid line (`scanPlainEvent`) goes from its bytes to its row without
+ * any JS value in between; any other line is parsed by `parseEvent`.
  */
 export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
   const lines = Buffer.from(request.lines);
-  const { ends, offsets, arrivedAt, withEvents } = request;
+  const { starts, ends, offsets, arrivedAt, withEvents } = request;
   const count = ends.length;
-  const rows = new RowBinaryWriter(Math.max(1 << 16, lines.byteLength * 2));
-  const fingerprints = new RowBinaryWriter(1 << 16);
+  // Reused batch after batch (what crosses over is copied out at the end).
+  const rows = batchRows.reset();
+  const fingerprints = batchFingerprints.reset();
   const rowEnds = new Int32Array(count);
   const fingerprintEnds = new Int32Array(count);
   const ids: string[] = [];
-  const forces: string[] = [];
+  const forceOf = new Int32Array(count);
+  const forceNames: string[] = [];
   const rejections: ParseRejection[] = [];
   const events: Array<CallmonEvent | null> = [];
   const position = {
@@ -93,11 +125,49 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
     partition: request.partition,
     offset: 0,
   };
-  let start = 0;
+  /** The last line's force (an index in `forceNames`), and its bytes if it was a plain line. */
+  let force = -1;
+  let forceFrom = -1;
+  let forceTo = -1;
+  const named = (name: string): number => {
+    if (force < 0 || forceNames[force] !== name) {
+      force = forceNames.indexOf(name);
+      if (force < 0) force = forceNames.push(name) - 1;
+    }
+    return force;
+  };
   for (let index = 0; index < count; index++) {
+    const lineStart = starts[index]!;
     const end = ends[index]!;
-    const bytes = lines.subarray(start, end);
-    start = end;
+    position.offset = offsets[index]!;
+    if (!withEvents && scanPlainEvent(lines, lineStart, end)) {
+      const fingerprintLength = writePlainFingerprint(lines, plainFingerprint);
+      encodePlainEventRow(
+        rows,
+        lines,
+        lineStart,
+        end,
+        plainFingerprint,
+        fingerprintLength,
+        arrivedAt[index]!,
+        position,
+      );
+      rowEnds[index] = rows.length;
+      fingerprints.stringFrom(plainFingerprint, 0, fingerprintLength);
+      fingerprintEnds[index] = fingerprints.length;
+      // Plain lines are ASCII, so latin1 is their UTF-8.
+      ids.push(lines.toString('latin1', plainEvent.starts[PLAIN_ID], plainEvent.ends[PLAIN_ID]));
+      const from = plainEvent.starts[PLAIN_FORCE]!;
+      const to = plainEvent.ends[PLAIN_FORCE]!;
+      if (forceFrom < 0 || !sameBytes(lines, from, to, forceFrom, forceTo)) {
+        named(lines.toString('latin1', from, to));
+        forceFrom = from;
+        forceTo = to;
+      }
+      forceOf[index] = force;
+      continue;
+    }
+    const bytes = lines.subarray(lineStart, end);
     const parsed = parseEvent(bytes);
     if (!parsed.ok) {
       const rejection: ParseRejection = {
@@ -108,16 +178,15 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
       if (parsed.field !== undefined) rejection.field = parsed.field;
       rejections.push(rejection);
       // An empty row and fingerprint mark the line as rejected.
-      rowEnds[index] = rows.bytes.length;
-      fingerprintEnds[index] = fingerprints.bytes.length;
+      rowEnds[index] = rows.length;
+      fingerprintEnds[index] = fingerprints.length;
       ids.push('');
-      forces.push('');
+      forceOf[index] = -1;
       if (withEvents) events.push(null);
       continue;
     }
     const { event } = parsed;
     const fingerprint = eventFingerprint(event);
-    position.offset = offsets[index]!;
     const hasMark =
       bytes[0] === BYTE_ORDER_MARK[0] &&
       bytes[1] === BYTE_ORDER_MARK[1] &&
@@ -132,11 +201,12 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
       arrivedAt: arrivedAt[index]!,
       position,
     });
-    rowEnds[index] = rows.bytes.length;
+    rowEnds[index] = rows.length;
     fingerprints.string(fingerprint);
-    fingerprintEnds[index] = fingerprints.bytes.length;
+    fingerprintEnds[index] = fingerprints.length;
     ids.push(event.id);
-    forces.push(event.force);
+    forceOf[index] = named(event.force);
+    forceFrom = -1;
     if (withEvents) events.push(event);
   }
   // Copied out of the writers' (larger) buffers, so that only the bytes cross over.
@@ -144,16 +214,37 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
   const fingerprintBytes = new Uint8Array(fingerprints.bytes).buffer;
   const reply: ParseReply = {
     batch: request.batch,
+    lines: request.lines,
     rows: rowBytes,
     rowEnds,
     fingerprints: fingerprintBytes,
     fingerprintEnds,
     ids,
-    forces,
+    forceOf,
+    forceNames,
     rejections,
   };
   if (withEvents) reply.events = events;
-  return [reply, [rowBytes, fingerprintBytes, rowEnds.buffer, fingerprintEnds.buffer]];
+  return [
+    reply,
+    [
+      request.lines,
+      rowBytes,
+      fingerprintBytes,
+      rowEnds.buffer,
+      fingerprintEnds.buffer,
+      forceOf.buffer,
+    ],
+  ];
+}
+
+/** Whether `bytes[a, aEnd)` and `bytes[b, bEnd)` are the same bytes. */
+function sameBytes(bytes: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  for (let index = 0; index < aEnd - a; index++) {
+    if (bytes[a + index] !== bytes[b + index]) return false;
+  }
+  return true;
 }
 
 /** The request for a batch of inputs, all of one source (kind and name). */
@@ -165,6 +256,7 @@ function requestFor(
   let size = 0;
   for (const input of inputs) size += input.bytes.byteLength;
   const lines = new Uint8Array(size);
+  const starts = new Int32Array(inputs.length);
   const ends = new Int32Array(inputs.length);
   const offsets = new Float64Array(inputs.length);
   const arrivedAt = new Float64Array(inputs.length);
@@ -172,6 +264,7 @@ function requestFor(
   for (let index = 0; index < inputs.length; index++) {
     const input = inputs[index]!;
     lines.set(input.bytes, at);
+    starts[index] = at;
     at += input.bytes.byteLength;
     ends[index] = at;
     offsets[index] = input.position.offset;
@@ -181,6 +274,7 @@ function requestFor(
   const request: ParseRequest = {
     batch,
     lines: lines.buffer,
+    starts,
     ends,
     offsets,
     arrivedAt,
@@ -189,17 +283,55 @@ function requestFor(
     partition: first.partition,
     withEvents,
   };
-  return [request, [lines.buffer, ends.buffer, offsets.buffer, arrivedAt.buffer]];
+  return [request, transferOf(request)];
+}
+
+/**
+ * The request for a {@link LineBatch}: its buffer (which must be its own, whole) is handed
+ * over as it is, and comes back with the reply.
+ */
+function requestForLines(
+  batch: number,
+  lines: LineBatch,
+  source: LineSource,
+  withEvents: boolean,
+): [ParseRequest, ArrayBuffer[]] {
+  const request: ParseRequest = {
+    batch,
+    lines: lines.bytes.buffer as ArrayBuffer,
+    starts: lines.starts,
+    ends: lines.ends,
+    offsets: lines.numbers,
+    arrivedAt: new Float64Array(lines.starts.length).fill(source.arrivedAt),
+    kind: source.kind,
+    name: source.name,
+    partition: source.partition,
+    withEvents,
+  };
+  // The line positions stay usable here (copied, small); the bytes come back with the reply.
+  return [request, [request.lines, request.arrivedAt.buffer as ArrayBuffer]];
+}
+
+function transferOf(request: ParseRequest): ArrayBuffer[] {
+  return [
+    request.lines,
+    request.starts.buffer as ArrayBuffer,
+    request.ends.buffer as ArrayBuffer,
+    request.offsets.buffer as ArrayBuffer,
+    request.arrivedAt.buffer as ArrayBuffer,
+  ];
 }
 
 function parsedFrom(reply: ParseReply): ParsedBatch {
   return {
+    lines: new Uint8Array(reply.lines),
     rows: new Uint8Array(reply.rows),
     rowEnds: reply.rowEnds,
     fingerprints: new Uint8Array(reply.fingerprints),
     fingerprintEnds: reply.fingerprintEnds,
     ids: reply.ids,
-    forces: reply.forces,
+    forceOf: reply.forceOf,
+    forceNames: reply.forceNames,
     rejections: reply.rejections,
     ...(reply.events === undefined ? {} : { events: reply.events }),
   };
@@ -209,6 +341,8 @@ function parsedFrom(reply: ParseReply): ParsedBatch {
 export const parseHere: BatchParser = {
   parse: async (inputs, withEvents) =>
     parsedFrom(parseLines(requestFor(0, inputs, withEvents)[0])[0]),
+  parseLines: async (lines, source, withEvents) =>
+    parsedFrom(parseLines(requestForLines(0, lines, source, withEvents)[0])[0]),
 };
 
 /** The fingerprint of line `index` of a parsed batch, decoded only when asked for. */
@@ -259,8 +393,17 @@ export class ParseWorkers implements BatchParser {
   /** Parse a batch on the next worker in turn; lines must all be of one source kind and name. */
   parse(inputs: readonly RawInput[], withEvents: boolean): Promise<ParsedBatch> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    const batch = this.next++;
-    const [request, transfer] = requestFor(batch, inputs, withEvents);
+    return this.send(requestFor(this.next++, inputs, withEvents));
+  }
+
+  /** {@link parse} for a batch read as one buffer; the buffer is the worker's until it is back. */
+  parseLines(lines: LineBatch, source: LineSource, withEvents: boolean): Promise<ParsedBatch> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return this.send(requestForLines(this.next++, lines, source, withEvents));
+  }
+
+  private send([request, transfer]: [ParseRequest, ArrayBuffer[]]): Promise<ParsedBatch> {
+    const batch = request.batch;
     const worker = this.workers[batch % this.workers.length]!;
     if (this.pending.size === 0) for (const each of this.workers) each.ref();
     return new Promise((resolve, reject) => {

@@ -191,6 +191,51 @@ describe.each([
     expect(await test.store.countEvents({ force: 'northants' })).toBe(5);
   });
 
+  it('a batch whose look-up was answered before an earlier batch was durable still sees its copies', async () => {
+    const pipeline = new IngestPipeline({
+      store: test.store,
+      log,
+      clock,
+      batchRows: 10,
+      ...(parser === undefined ? {} : { parser }),
+    });
+    const presented = line({
+      force: 'cheshire',
+      id: 'r1-p',
+      type: 'call.presented',
+      at: '2024-02-19T19:00:00Z',
+      call: 'r1',
+      channel: '999',
+    });
+    // The second batch's look-up is asked at once (before the first batch is written) but
+    // its answer is held back until the first batch is durable, so it is decided after
+    // that: the store's answer cannot know the first copy, the pipeline must.
+    let firstDurable = () => {};
+    const durable = new Promise<void>((resolve) => {
+      firstDurable = resolve;
+    });
+    const late = new Proxy(test.store, {
+      get(target, property) {
+        if (property === 'knownFingerprints') {
+          return async (...args: Parameters<typeof target.knownFingerprints>) => {
+            const answer = await target.knownFingerprints(...args);
+            await durable;
+            return answer;
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const first = pipeline.submit(inputs([presented], 'r0'));
+    const second = pipeline.submit(inputs([presented], 'r1'), { store: late });
+    await first;
+    firstDurable();
+    const two = await second;
+    expect(two.counts).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect(await test.store.countEvents({ force: 'cheshire' })).toBe(1);
+  });
+
   it('retries a failing store write with the same batch and loses nothing', async () => {
     let failures = 2;
     const flaky = new Proxy(test.store, {

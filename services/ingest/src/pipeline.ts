@@ -10,10 +10,12 @@ import type {
   EncodedEventRow,
   EventRecord,
   RejectedRecord,
+  SourceKind,
   SourcePosition,
   Store,
 } from '@callmon/store';
 import type { Logger } from 'pino';
+import type { LineBatch } from './ndjson-source.ts';
 import { fingerprintOf, type ParsedBatch } from './parse-workers.ts';
 
 /**
@@ -62,6 +64,17 @@ export interface PipelineOptions {
 /** Where a batch is parsed when not on the pipeline's thread. */
 export interface BatchParser {
   parse(inputs: readonly RawInput[], withEvents: boolean): Promise<ParsedBatch>;
+  /** The same for lines read as one buffer (which the parser may take and hand back). */
+  parseLines(lines: LineBatch, source: LineSource, withEvents: boolean): Promise<ParsedBatch>;
+}
+
+/** Where a {@link LineBatch} came from, and when it arrived. */
+export interface LineSource {
+  kind: SourceKind;
+  name: string;
+  partition: number;
+  /** When the ingest read it (UTC ms, ingest clock). */
+  arrivedAt: number;
 }
 
 type Validated = ValidInput | EncodedInput | { ok: false; record: RejectedRecord };
@@ -116,12 +129,15 @@ class ValidInput implements EventRecord {
   }
 }
 
+/** The input at an index of a parsed batch, made only when asked for. */
+type InputAt = (index: number) => RawInput;
+
 /** An input parsed and encoded on a worker: its store row, and its fingerprint on demand. */
 class EncodedInput implements EncodedEventRow {
   readonly ok = true;
 
   constructor(
-    readonly input: RawInput,
+    private readonly inputAt: InputAt,
     private readonly batch: ParsedBatch,
     private readonly index: number,
     readonly force: string,
@@ -132,6 +148,11 @@ class EncodedInput implements EncodedEventRow {
 
   get rows(): Uint8Array {
     return this.batch.rows;
+  }
+
+  /** The input as received (for a duplicate's or conflict's record). */
+  get input(): RawInput {
+    return this.inputAt(this.index);
   }
 
   get fingerprint(): string {
@@ -147,15 +168,15 @@ class EncodedInput implements EncodedEventRow {
 }
 
 /** A batch parsed by a {@link BatchParser}, as the pipeline decides on it. */
-function fromParsed(inputs: readonly RawInput[], batch: ParsedBatch): Validated[] {
+function fromParsed(count: number, inputAt: InputAt, batch: ParsedBatch): Validated[] {
   const validated: Validated[] = [];
-  const { rejections, rowEnds, ids, forces } = batch;
+  const { rejections, rowEnds, ids, forceOf, forceNames } = batch;
   let rejection = 0;
-  for (let index = 0; index < inputs.length; index++) {
-    const input = inputs[index]!;
+  for (let index = 0; index < count; index++) {
     const rejected = rejections[rejection];
     if (rejected?.index === index) {
       rejection++;
+      const input = inputAt(index);
       const record: RejectedRecord = {
         raw: input.bytes,
         reason: rejected.reason,
@@ -169,7 +190,15 @@ function fromParsed(inputs: readonly RawInput[], batch: ParsedBatch): Validated[
     }
     const start = index === 0 ? 0 : rowEnds[index - 1]!;
     validated.push(
-      new EncodedInput(input, batch, index, forces[index]!, ids[index]!, start, rowEnds[index]!),
+      new EncodedInput(
+        inputAt,
+        batch,
+        index,
+        forceNames[forceOf[index]!]!,
+        ids[index]!,
+        start,
+        rowEnds[index]!,
+      ),
     );
   }
   return validated;
@@ -250,6 +279,50 @@ class BatchToken {
 const NEWLINE = 0x0a;
 
 /**
+ * {@link batchToken} of a {@link LineBatch}'s lines: the same token the lines would get
+ * one input at a time (the digest covers each line and a newline after it), hashed a run
+ * of adjacent lines at a time.
+ */
+export function lineBatchToken(lines: LineBatch, source: LineSource): string {
+  const { bytes, starts, ends, numbers } = lines;
+  const digest = createHash('sha256');
+  let runStart = starts[0]!;
+  for (let index = 1; index <= starts.length; index++) {
+    const previousEnd = ends[index - 1]!;
+    if (
+      index < starts.length &&
+      starts[index] === previousEnd + 1 &&
+      bytes[previousEnd] === NEWLINE
+    ) {
+      continue;
+    }
+    digest.update(bytes.subarray(runStart, previousEnd)).update('\n');
+    if (index < starts.length) runStart = starts[index]!;
+  }
+  const { kind, name, partition } = source;
+  return `${kind}:${name}:${partition}:${numbers[0]}-${numbers[numbers.length - 1]}:${digest.digest('hex').slice(0, 16)}`;
+}
+
+/** Line `index` of a {@link LineBatch} as one input, its bytes in `bytes` (the batch's, maybe handed back). */
+function lineInput(
+  bytes: Uint8Array,
+  lines: LineBatch,
+  source: LineSource,
+  index: number,
+): RawInput {
+  return {
+    bytes: bytes.subarray(lines.starts[index]!, lines.ends[index]!),
+    position: {
+      kind: source.kind,
+      name: source.name,
+      partition: source.partition,
+      offset: lines.numbers[index]!,
+    },
+    arrivedAt: source.arrivedAt,
+  };
+}
+
+/**
  * Batches handed on but not yet durable before `offer` waits: one being written while
  * the next is validated and checked for duplicates, so the engine's work (on its own
  * threads) overlaps the parsing (on this one).
@@ -260,6 +333,8 @@ const MAX_BATCHES_IN_FLIGHT = 2;
 interface Decided {
   events: Valid[];
   rejected: RejectedRecord[];
+  /** The first copies it added to {@link IngestPipeline.firstCopies}: a map, and the ids. */
+  added: Array<[Map<string, string | Valid>, string[]]>;
 }
 
 /** What one batch handed on with {@link IngestPipeline.submit} came to, once durable. */
@@ -277,14 +352,20 @@ export interface BatchOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const NO_DECISION: Decided = { events: [], rejected: [] };
+const NO_DECISION: Decided = { events: [], rejected: [], added: [] };
 const ignore = () => {};
 
 /**
- * The first copy of each id a batch saw, by force then id: its fingerprint, or the input
- * itself (whose fingerprint is worked out only if a repeat comes to compare with it).
+ * The first copy of each id, by force then id: its fingerprint, or the input itself
+ * (whose fingerprint is worked out only if a repeat comes to compare with it).
  */
 type FirstCopies = Map<string, Map<string, string | Valid>>;
+
+/** First copies to forget once the batch `after` (a dispatch number) is decided. */
+interface Retiring {
+  after: number;
+  added: Decided['added'];
+}
 
 /** What the store held of a batch's ids: the first copy's fingerprint, by force then id. */
 type StoredCopies = Map<string, Map<string, string>>;
@@ -308,11 +389,18 @@ export class IngestPipeline {
   /** Writes not yet settled, oldest first (a failed one stays, so the next offer throws). */
   private readonly inFlight: Promise<void>[] = [];
   /**
-   * The first copies seen by each batch not yet durable, oldest first. A batch's look-up
-   * in the store cannot see these, so its decision consults them; once a batch is
-   * durable the store answers for it, and this run keeps nothing per event.
+   * The first copies decided by batches whose ids a later batch's store look-up may not
+   * see: not yet durable, or durable only after that look-up was sent. Decisions consult
+   * this one map (one probe a line, whatever the number of batches in flight); a durable
+   * batch's entries are forgotten once every batch dispatched before it became durable
+   * is decided — from then on the store answers for them, and this run keeps nothing
+   * per event.
    */
-  private unwritten: FirstCopies[] = [];
+  private firstCopies: FirstCopies = new Map();
+  private retiring: Retiring[] = [];
+  /** Batches dispatched so far, and the number of the last one decided. */
+  private dispatched = 0;
+  private decidedUpTo = 0;
 
   private readonly options: Required<
     Omit<PipelineOptions, 'onDurable' | 'parser' | 'maxBatchesInFlight'>
@@ -355,6 +443,38 @@ export class IngestPipeline {
     return this.inFlight.length > this.maxBatchesInFlight ? this.drain() : undefined;
   }
 
+  /**
+   * Take a batch of lines read as one buffer (a file backfill): with a parser the lines
+   * go to it as they are, with no object per line here; they form one store batch, so
+   * `lines` should hold `batchRows` lines (the last batch fewer). Returns a promise when
+   * the caller must wait before the next batch, like {@link add}.
+   */
+  addLines(lines: LineBatch, source: LineSource): Promise<void> | undefined {
+    const count = lines.starts.length;
+    if (count === 0) return undefined;
+    const { parser } = this.options;
+    if (parser === undefined) return this.addEach(lines, source);
+    // Whatever `add` buffered goes first, in order.
+    this.dispatchBuffer();
+    const token = lineBatchToken(lines, source);
+    const withEvents = this.options.onDurable !== undefined;
+    const validated = parser
+      .parseLines(lines, source, withEvents)
+      .then((parsed) =>
+        fromParsed(count, (index) => lineInput(parsed.lines, lines, source, index), parsed),
+      );
+    this.dispatch(validated, token, {}, withEvents).catch(ignore);
+    return this.inFlight.length > this.maxBatchesInFlight ? this.drain() : undefined;
+  }
+
+  /** {@link addLines} without a parser: the lines one input at a time. */
+  private async addEach(lines: LineBatch, source: LineSource): Promise<void> {
+    for (let index = 0; index < lines.starts.length; index++) {
+      const full = this.add(lineInput(lines.bytes, lines, source, index));
+      if (full !== undefined) await full;
+    }
+  }
+
   private async drain(): Promise<void> {
     while (this.inFlight.length > this.maxBatchesInFlight) await this.inFlight[0];
   }
@@ -384,7 +504,9 @@ export class IngestPipeline {
       validated = [];
       for (const input of inputs) validated.push(validate(input));
     } else {
-      validated = parser.parse(inputs, true).then((batch) => fromParsed(inputs, batch));
+      validated = parser
+        .parse(inputs, true)
+        .then((batch) => fromParsed(inputs.length, (index) => inputs[index]!, batch));
     }
     return this.dispatch(validated, token.value(), options, true);
   }
@@ -393,7 +515,8 @@ export class IngestPipeline {
   private restart(): void {
     const settled = this.writing.then(ignore, ignore);
     this.failed = false;
-    this.unwritten = [];
+    this.firstCopies = new Map();
+    this.retiring = [];
     this.deciding = settled.then(() => NO_DECISION);
     this.writing = settled;
     this.inFlight.length = 0;
@@ -424,7 +547,9 @@ export class IngestPipeline {
       const inputs = this.unparsed;
       this.unparsed = [];
       const withEvents = this.options.onDurable !== undefined;
-      validated = parser.parse(inputs, withEvents).then((batch) => fromParsed(inputs, batch));
+      validated = parser
+        .parse(inputs, withEvents)
+        .then((batch) => fromParsed(inputs.length, (index) => inputs[index]!, batch));
     }
     const token = this.token.value();
     this.token = new BatchToken();
@@ -439,18 +564,14 @@ export class IngestPipeline {
     withEvents: boolean,
   ): Promise<BatchOutcome> {
     const parsed = Promise.resolve(validating);
-    // Every batch that is not durable before the look-up below is sent: what the store
-    // may not answer for. (Each is decided before this one, so its map is complete then.)
-    const earlier = this.unwritten;
-    const own: FirstCopies = new Map();
-    this.unwritten = [...earlier, own];
+    const number = ++this.dispatched;
     const after = this.lookUpAfter;
     const stored = parsed.then(async (validated) => {
       if (after !== undefined) await after;
       return this.lookUp(validated, options);
     });
     const decided = Promise.all([parsed, stored, this.deciding]).then(([validated, known]) =>
-      this.decide(validated, own, earlier, known),
+      this.decide(validated, number, known),
     );
     // Awaited below only once the write before has settled: handled meanwhile.
     decided.catch(ignore);
@@ -460,7 +581,9 @@ export class IngestPipeline {
       await previous;
       const outcome = await decided;
       const result = await this.write(outcome, token, (await parsed).length, options, withEvents);
-      this.unwritten = this.unwritten.filter((copies) => copies !== own);
+      // Batches dispatched up to now may have sent their look-ups before this write.
+      this.retiring.push({ after: this.dispatched, added: outcome.added });
+      this.forgetRetired();
       return result;
     })();
     this.writing = written;
@@ -532,53 +655,63 @@ export class IngestPipeline {
     return stored;
   }
 
+  /** Forget the first copies of durable batches that no decision still to come needs. */
+  private forgetRetired(): void {
+    while (this.retiring.length > 0 && this.retiring[0]!.after <= this.decidedUpTo) {
+      for (const [copies, ids] of this.retiring.shift()!.added) {
+        for (const id of ids) copies.delete(id);
+      }
+    }
+  }
+
   /**
-   * First copy wins: against earlier lines of this batch, earlier batches not yet
-   * durable when this batch's look-up was sent, and what the store held then.
+   * First copy wins: against earlier lines of this batch, earlier batches whose ids
+   * this batch's look-up may not have seen ({@link firstCopies}), and what the store
+   * held when the look-up was sent.
    */
-  private decide(
-    validated: readonly Validated[],
-    own: FirstCopies,
-    earlier: readonly FirstCopies[],
-    stored: StoredCopies,
-  ): Decided {
+  private decide(validated: readonly Validated[], number: number, stored: StoredCopies): Decided {
     const events: Valid[] = [];
     const rejected: RejectedRecord[] = [];
+    const added: Decided['added'] = [];
     // The maps of the force of the previous line: a batch is mostly one force.
     let force: string | undefined;
     let seen = new Map<string, string | Valid>();
-    let before: Array<Map<string, string | Valid>> = [];
+    let addedIds: string[] = [];
     let known: Map<string, string> | undefined;
     for (const item of validated) {
       if (!item.ok) {
         rejected.push(item.record);
         continue;
       }
-      const { input, id } = item;
+      const { id } = item;
       if (item.force !== force) {
         force = item.force;
-        seen = own.get(force) ?? new Map();
-        own.set(force, seen);
-        before = [];
-        for (const copies of earlier) {
-          const ofForce = copies.get(force);
-          if (ofForce !== undefined) before.push(ofForce);
+        let copies = this.firstCopies.get(force);
+        if (copies === undefined) {
+          copies = new Map();
+          this.firstCopies.set(force, copies);
+        }
+        seen = copies;
+        const entry = added.find(([map]) => map === copies);
+        if (entry === undefined) {
+          addedIds = [];
+          added.push([copies, addedIds]);
+        } else {
+          addedIds = entry[1];
         }
         known = stored.get(force);
       }
       let first = seen.get(id);
       if (first === undefined) {
-        for (let index = before.length - 1; index >= 0 && first === undefined; index--) {
-          first = before[index]!.get(id);
-        }
-        first ??= known?.get(id);
+        first = known?.get(id);
         seen.set(id, first ?? item);
+        addedIds.push(id);
       }
       if (first === undefined) {
         events.push(item);
         continue;
       }
-      const fingerprint = item.fingerprint;
+      const { input, fingerprint } = item;
       const firstPrint = typeof first === 'string' ? first : first.fingerprint;
       const reason = firstPrint === fingerprint ? 'duplicate' : 'conflict';
       rejected.push({
@@ -595,7 +728,9 @@ export class IngestPipeline {
         position: input.position,
       });
     }
-    return { events, rejected };
+    this.decidedUpTo = number;
+    this.forgetRetired();
+    return { events, rejected, added };
   }
 
   private async store(

@@ -20,8 +20,8 @@ describe.skipIf(skip)('BatchConsumer', () => {
   const topics: string[] = [];
   const groups: string[] = [];
 
-  /** A one-partition topic holding `count` messages, and a fresh group for it. */
-  async function topicWith(count: number) {
+  /** A one-partition topic holding `count` messages (sent `perSend` at a time), and a fresh group. */
+  async function topicWith(count: number, perSend = count) {
     const id = randomUUID().slice(0, 8);
     const topic = `callmon.test.consumer.${id}`;
     const groupId = `callmon-test-consumer-${id}`;
@@ -33,10 +33,13 @@ describe.skipIf(skip)('BatchConsumer', () => {
     });
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({
-      topic,
-      messages: Array.from({ length: count }, (_, index) => ({ value: `m${index}` })),
-    });
+    for (let from = 0; from < count; from += perSend) {
+      const length = Math.min(perSend, count - from);
+      await producer.send({
+        topic,
+        messages: Array.from({ length }, (_, index) => ({ value: `m${from + index}` })),
+      });
+    }
     await producer.disconnect();
     return { topic, groupId };
   }
@@ -198,6 +201,72 @@ describe.skipIf(skip)('BatchConsumer', () => {
       { offsets: range(25, 39), reread: false },
     ]);
     expect(await committed(topic, groupId)).toBe(40);
+  }, 60_000);
+
+  it('a fetch that ends inside a chunk: the chunk is still handed over whole, once', async () => {
+    // Record batches of 30 messages, and one batch a fetch: every chunk spans several fetches.
+    const { topic, groupId } = await topicWith(250, 30);
+    const handled: number[][] = [];
+    const consumer = await BatchConsumer.start({
+      kafka,
+      groupId,
+      topic,
+      chunkMessages: 100,
+      maxBytesPerPartition: 256,
+      log: silent,
+      idleMs: 1000,
+      handle: async (chunk) => {
+        handled.push(offsets(chunk));
+      },
+    });
+    await expect(consumer.done).resolves.toBe('idle');
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, index) => from + index);
+    expect(handled).toEqual([range(0, 99), range(100, 199), range(200, 249)]);
+    expect(await committedWithMetadata(topic, groupId)).toEqual({ offset: '250', metadata: null });
+  }, 60_000);
+
+  it('two chunks begun and not committed are both named, and both cut again as they were', async () => {
+    const { topic, groupId } = await topicWith(250);
+    // The second chunk is durable at once; the first fails after a while, so neither commits.
+    const dying = await BatchConsumer.start({
+      kafka,
+      groupId,
+      topic,
+      chunkMessages: 100,
+      log: silent,
+      handle: async (chunk) => {
+        if (chunk.messages[0]!.offset !== '0') return;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        throw new Error('killed');
+      },
+    });
+    await expect(dying.done).rejects.toThrow('killed');
+    expect(await committedWithMetadata(topic, groupId)).toEqual({
+      offset: '0',
+      metadata: 'callmon-chunk:0-99,100-199',
+    });
+
+    const handled: { first: number; last: number; reread: boolean }[] = [];
+    const next = await BatchConsumer.start({
+      kafka,
+      groupId,
+      topic,
+      chunkMessages: 100,
+      log: silent,
+      idleMs: 1000,
+      handle: async (chunk) => {
+        const [first, last] = [offsets(chunk)[0]!, offsets(chunk).at(-1)!];
+        handled.push({ first, last, reread: chunk.reread });
+      },
+    });
+    await expect(next.done).resolves.toBe('idle');
+    expect(handled).toEqual([
+      { first: 0, last: 99, reread: true },
+      { first: 100, last: 199, reread: true },
+      { first: 200, last: 249, reread: false },
+    ]);
+    expect(await committed(topic, groupId)).toBe(250);
   }, 60_000);
 
   it('a missing topic is an error naming it', async () => {

@@ -13,15 +13,19 @@ import { TopicMissingError } from './producer.ts';
 /**
  * A consumer-group member that hands a handler one partition's messages at a time, in
  * offset-aligned chunks, and commits a chunk's offsets only once the handler says it is
- * durable. Chunks of a partition are handled one after another, each committed before
- * the next starts, so what is committed is always a contiguous prefix of the partition
- * (kafkajs's `resolveOffset` is last-write-wins: resolving out of order would move the
- * fetch position backwards). While a chunk's write fails, the handler waits through
+ * durable and every chunk before it in the partition is committed, so what is committed
+ * is always a contiguous prefix of the partition. Up to two chunks of a partition are in
+ * the handler at once (one validated while the one before is written), and they finish
+ * after kafkajs's `eachBatch` has returned: kafkajs starts the next fetch only once every
+ * batch of the last one is done, so the fetch now runs while they are written. A fetch
+ * that ends inside a chunk keeps those messages until the next one brings the rest: a
+ * chunk is one write and one commit whatever the fetch sizes (only the partition's end
+ * cuts one short). While a chunk's write fails, the handler waits through
  * {@link ChunkContext.backoff}: the partition is paused, nothing more is fetched or
  * committed, the group membership is kept alive, and the time is counted as
- * backpressure. Before a chunk is handled, its range is committed as metadata at the
- * offset already committed: a member that reads the partition after a crash cuts that
- * chunk again exactly, and hands it over marked `reread`.
+ * backpressure. Before a chunk is handled, the ranges of the chunks begun are committed
+ * as metadata at the offset already committed: a member that reads the partition after a
+ * crash cuts those chunks again exactly, and hands them over marked `reread`.
  */
 
 export interface PartitionChunk {
@@ -84,26 +88,68 @@ export interface BatchConsumerOptions<R = void> {
   heartbeatIntervalMs?: number;
   /** Broker long-poll wait of a fetch (default 500; kafkajs's 5000 makes a slow trickle slower). */
   maxWaitTimeMs?: number;
-  /** Bytes fetched per partition at most: with one chunk in hand, the memory bound. */
+  /**
+   * Bytes fetched per partition at most: with two chunks in the handler and one held,
+   * the memory bound.
+   */
   maxBytesPerPartition?: number;
   now?: () => number;
 }
 
 export type StopReason = 'idle' | 'stopped';
 
-/** The chunk a member had begun when it last committed: see {@link BatchConsumer}. */
-interface ChunkIntent {
+/** A chunk's offsets, first and last, as the committed metadata names it. */
+interface ChunkRange {
   first: string;
   last: string;
 }
 
+/** What this member holds of one partition between fetches. */
+interface PartitionState {
+  /** The group generation (join) it belongs to: a rejoin fetches again from the committed offset. */
+  generation: number;
+  /** Set when a chunk was left uncommitted: the partition is fetched again from it. */
+  stale: boolean;
+  /** Fetched, not handed over: a chunk begun by the last fetch and ended by the next. */
+  held: KafkaMessage[];
+  /**
+   * Chunks an earlier member began and did not commit, to be cut again exactly (read
+   * from the committed metadata when the state is new), oldest first.
+   */
+  recut: ChunkRange[] | undefined;
+  /** Chunks begun and not committed, oldest first: what the committed metadata names. */
+  begun: ChunkRange[];
+  /** Chunks handed over and not settled, oldest first (kept across a reset, see stateOf). */
+  settling: Promise<void>[];
+  /** Whether the last chunk handed over got committed: a chunk commits only after it. */
+  last: Promise<boolean>;
+  /** This partition's commits, sent one after another. */
+  commits: Promise<unknown>;
+}
+
+/**
+ * Chunks of one partition begun and not committed at most: one is validated while the
+ * one before it is written. Their ranges are all in the committed metadata.
+ */
+const CHUNKS_IN_FLIGHT = 2;
+
 const INTENT_PREFIX = 'callmon-chunk:';
 
-function parseIntent(metadata: string | null | undefined): ChunkIntent | undefined {
-  const match = metadata?.startsWith(INTENT_PREFIX)
-    ? /^(\d+)-(\d+)$/.exec(metadata.slice(INTENT_PREFIX.length))
-    : null;
-  return match ? { first: match[1]!, last: match[2]! } : undefined;
+/** `callmon-chunk:0-9999,10000-19999`: the chunks begun, oldest first (one range before). */
+function parseIntent(metadata: string | null | undefined): ChunkRange[] | undefined {
+  if (!metadata?.startsWith(INTENT_PREFIX)) return undefined;
+  const ranges: ChunkRange[] = [];
+  for (const part of metadata.slice(INTENT_PREFIX.length).split(',')) {
+    const match = /^(\d+)-(\d+)$/.exec(part);
+    if (match === null) return undefined;
+    ranges.push({ first: match[1]!, last: match[2]! });
+  }
+  return ranges;
+}
+
+function intentOf(begun: readonly ChunkRange[]): string | null {
+  if (begun.length === 0) return null;
+  return INTENT_PREFIX + begun.map(({ first, last }) => `${first}-${last}`).join(',');
 }
 
 export class ConsumerStoppingError extends Error {
@@ -118,15 +164,22 @@ export class BatchConsumer<R = void> {
   private stopping: Promise<void> | undefined;
   private stopReason: StopReason = 'stopped';
   private failure: unknown;
-  /** Partitions whose fetched messages are being handled. */
+  /** Partitions whose fetched messages are being handled, and chunks not yet settled. */
   private busy = 0;
+  /** Chunks handed over and not settled (committed or left uncommitted). */
+  private readonly pending = new Set<Promise<void>>();
+  private readonly partitions = new Map<number, PartitionState>();
+  /** Counts the group joins: a chunk begun before the last one is not committed. */
+  private generation = 0;
+  /** The last assignment, applied once the chunks begun before it have settled. */
+  private assignment: Promise<void> = Promise.resolve();
   private joined = false;
   private assignedPartitions: number[] = [];
   private lastActivity: number;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
-  /** Per partition, the chunk begun and not committed, read once after each (re)join. */
-  private intents: Promise<Map<number, ChunkIntent>> | undefined;
+  /** Per partition, the chunks begun and not committed, read once after each (re)join. */
+  private intents: Promise<Map<number, ChunkRange[]>> | undefined;
   private heartbeatMs = 3000;
 
   private constructor(
@@ -204,6 +257,9 @@ export class BatchConsumer<R = void> {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.idleTimer !== undefined) clearInterval(this.idleTimer);
+      // The chunks handed over finish (or give up: their backoff throws once stopping)
+      // and commit before the group is left; no chunk is handed over from now on.
+      while (this.pending.size > 0) await Promise.allSettled(this.pending);
       try {
         // kafkajs waits for the running eachBatch, then sends LeaveGroup.
         await this.consumer.disconnect();
@@ -227,12 +283,17 @@ export class BatchConsumer<R = void> {
       this.assignedPartitions = partitions;
       this.lastActivity = this.now();
       this.intents = undefined;
+      this.generation++;
       this.metrics.assigned(partitions);
       options.log.info(
         { topic: options.topic, group: options.groupId, partitions },
         'partitions assigned',
       );
-      options.onAssignment?.(partitions);
+      // Chunks begun before the rejoin may still be finishing: the handler hears of the
+      // new assignment after them, and nothing new is handed over before that.
+      this.assignment = Promise.allSettled([...this.pending])
+        .then(() => options.onAssignment?.(partitions))
+        .catch((error: unknown) => this.fail(error));
     });
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
@@ -305,48 +366,55 @@ export class BatchConsumer<R = void> {
   }
 
   private async consume(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } =
-      payload;
+    const { batch, resolveOffset, isRunning, isStale } = payload;
     if (this.stopping !== undefined || this.failure !== undefined) return;
     this.busy++;
     this.lastActivity = this.now();
     this.metrics.fetched(batch.partition, batch.highWatermark);
     const { topic, partition } = batch;
+    let state: PartitionState | undefined;
+    /** The first offset fetched and not handed over: where a failure fetches again from. */
+    let unhanded: string | undefined;
     try {
-      const chunks = await this.chunksOf(batch.partition, batch.messages);
-      for (const [index, { messages, reread }] of chunks.entries()) {
-        if (this.stopping !== undefined || !isRunning() || isStale()) break;
-        const started = this.now();
-        const chunk: PartitionChunk = { topic, partition, messages, reread };
-        const first = messages[0]!.offset;
-        // Say which chunk is begun before writing it (the committed offset does not move),
-        // so that whoever reads the partition next after a crash cuts the same chunk.
-        const intent = `${INTENT_PREFIX}${first}-${messages.at(-1)!.offset}`;
-        await commitOffsetsIfNecessary(offsetAt(topic, partition, first, intent));
-        const outcome = await this.handleChunk(chunk, heartbeat);
-        if (outcome === ABANDONED) break;
-        // The final chunk commits past the batch's end, which may be a transaction
+      await this.assignment;
+      state = this.stateOf(partition);
+      const fetched = withHeld(state.held, batch.messages);
+      unhanded = fetched[0]?.offset;
+      state.held = [];
+      const atEnd = BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark);
+      const { chunks, held } = await this.chunksOf(state, partition, fetched, atEnd);
+      let handed = 0;
+      for (const [index, chunk] of chunks.entries()) {
+        const { messages } = chunk;
+        while (state.settling.length >= CHUNKS_IN_FLIGHT) await state.settling[0];
+        if (this.stopping !== undefined || !isRunning() || isStale() || state.stale) break;
+        // Say which chunks are begun before writing this one (the committed offset does not
+        // move), so that whoever reads the partition next after a crash cuts them the same.
+        state.begun.push({ first: messages[0]!.offset, last: messages.at(-1)!.offset });
+        await this.commit(state, payload, state.begun[0]!.first);
+        if (this.stopping !== undefined || state.stale) break;
+        // The batch's final chunk commits past the batch's end, which may be a transaction
         // marker kafkajs filtered out of `messages`.
-        const last = index === chunks.length - 1 ? batch.lastOffset() : messages.at(-1)!.offset;
-        const next = (BigInt(last) + 1n).toString();
-        // Through the batch's own commit: `consumer.commitOffsets` silently does nothing
-        // once a stop has begun, and a stop must commit the chunk it let finish.
-        await commitOffsetsIfNecessary(offsetAt(topic, partition, next, null));
-        resolveOffset(last);
-        this.options.onCommitted?.(chunk, outcome.result);
-        this.metrics.committed(batch.partition, next, messages.length, this.now() - started);
-        this.options.log.debug(
-          {
-            topic: batch.topic,
-            partition: batch.partition,
-            first: messages[0]!.offset,
-            last,
-            messages: messages.length,
-          },
-          'chunk committed',
-        );
-        await heartbeat();
+        const end =
+          index === chunks.length - 1 && held.length === 0
+            ? batch.lastOffset()
+            : messages.at(-1)!.offset;
+        this.begin(state, chunk, end, payload);
+        handed++;
+        unhanded = chunks[index + 1]?.messages[0]?.offset ?? held[0]?.offset;
       }
+      // The fetch position moves past what is held in memory; anything not handed over
+      // (stopping, or a seek back) is fetched again instead.
+      if (handed === chunks.length && !isStale() && !state.stale) {
+        state.held = held;
+        resolveOffset(batch.lastOffset());
+      }
+    } catch (error) {
+      // The position kafkajs fetches from may be past messages held, or past chunks begun:
+      // fetch again from the oldest chunk not committed.
+      const from = state?.begun[0]?.first ?? unhanded;
+      if (state !== undefined && from !== undefined) this.rewind(state, topic, partition, from);
+      throw error;
     } finally {
       this.busy--;
       this.lastActivity = this.now();
@@ -354,41 +422,166 @@ export class BatchConsumer<R = void> {
   }
 
   /**
-   * Offset-aligned chunks, except that a chunk begun by an earlier member and not
-   * committed is cut again exactly as it was, whatever the fetch around it now holds.
+   * The partition's state, reset after a rejoin or a seek back (the partition is fetched
+   * again from its committed offset). Chunks still settling are kept: new ones wait for
+   * them, so that the handler never has two copies of a chunk at once.
    */
-  private async chunksOf(
-    partition: number,
-    messages: KafkaMessage[],
-  ): Promise<{ messages: KafkaMessage[]; reread: boolean }[]> {
-    const size = this.options.chunkMessages;
-    this.intents ??= this.readIntents();
-    const intents = await this.intents;
-    const intent = intents.get(partition);
-    intents.delete(partition);
-    if (intent === undefined || messages[0]?.offset !== intent.first) {
-      return offsetAlignedChunks(messages, size).map((chunk) => ({
-        messages: chunk,
-        reread: false,
-      }));
+  private stateOf(partition: number): PartitionState {
+    let state = this.partitions.get(partition);
+    if (state === undefined || state.generation !== this.generation || state.stale) {
+      state = {
+        generation: this.generation,
+        stale: false,
+        held: [],
+        recut: undefined,
+        begun: [],
+        settling: state?.settling ?? [],
+        last: Promise.resolve(true),
+        commits: Promise.resolve(),
+      };
+      this.partitions.set(partition, state);
     }
-    const last = BigInt(intent.last);
-    const begun = messages.filter((message) => BigInt(message.offset) <= last);
-    const rest = messages.slice(begun.length);
-    this.options.log.info(
-      { topic: this.options.topic, partition, first: intent.first, last: intent.last },
-      'reading again a chunk begun and not committed',
-    );
-    return [
-      { messages: begun, reread: true },
-      ...offsetAlignedChunks(rest, size).map((chunk) => ({ messages: chunk, reread: false })),
-    ];
+    return state;
   }
 
-  private async readIntents(): Promise<Map<number, ChunkIntent>> {
+  /**
+   * Fetch the partition again from `offset` (its committed offset): nothing from there on
+   * is committed by this state, and the chunks are cut again as the committed metadata says.
+   */
+  private rewind(state: PartitionState, topic: string, partition: number, offset: string): void {
+    if (state.stale || this.stopping !== undefined) return;
+    state.stale = true;
+    this.intents = undefined;
+    try {
+      this.consumer.seek({ topic, partition, offset });
+    } catch {
+      // Not running any more: the next member reads it from the committed offset.
+    }
+  }
+
+  /** Commit `offset` with the chunks begun as metadata, after the partition's earlier commits. */
+  private commit(state: PartitionState, payload: EachBatchPayload, offset: string): Promise<void> {
+    const { topic, partition } = payload.batch;
+    // Through the batch's own commit: `consumer.commitOffsets` silently does nothing
+    // once a stop has begun, and a stop must commit the chunks it let finish.
+    const committed = offsetAt(topic, partition, offset, intentOf(state.begun));
+    const sent = state.commits.then(() => payload.commitOffsetsIfNecessary(committed));
+    state.commits = sent.catch(() => {});
+    return sent;
+  }
+
+  /**
+   * Write a chunk and commit it once it is durable and the one before it is committed,
+   * without holding up the next fetch. A chunk not committed is read again, from the
+   * committed offset (whose metadata names it): by this member after a seek back, or by
+   * the partition's next owner.
+   */
+  private begin(
+    state: PartitionState,
+    chunk: PartitionChunk,
+    end: string,
+    payload: EachBatchPayload,
+  ): void {
+    const { topic, partition, messages } = chunk;
+    const generation = this.generation;
+    const started = this.now();
+    const before = state.last;
+    const committed = (async () => {
+      const outcome = await this.handleChunk(chunk, payload.heartbeat);
+      // Left uncommitted: stopping, a fatal error, or a chunk before it left so.
+      if (!(await before) || outcome === ABANDONED) return false;
+      // Rejoined or reset meanwhile: the partition is read again from its committed
+      // offset, by whichever member owns it now.
+      if (this.generation !== generation || state.stale) return false;
+      const next = (BigInt(end) + 1n).toString();
+      state.begun.shift();
+      await this.commit(state, payload, next);
+      this.options.onCommitted?.(chunk, outcome.result);
+      this.metrics.committed(partition, next, messages.length, this.now() - started);
+      this.options.log.debug(
+        { topic, partition, first: messages[0]!.offset, last: end, messages: messages.length },
+        'chunk committed',
+      );
+      return true;
+    })().catch((error: unknown) => {
+      // Kafka refused a commit, or a heartbeat while retrying (a rebalance, a moved
+      // coordinator): the chunks from this one on stay uncommitted, and the partition is
+      // fetched again from it, its intent read again so that the chunks are cut the same.
+      this.options.log.warn(
+        { err: error, topic, partition, first: messages[0]!.offset },
+        'chunk not committed; reading the partition again from it',
+      );
+      if (this.generation === generation) this.rewind(state, topic, partition, messages[0]!.offset);
+      return false;
+    });
+    state.last = committed;
+    const settled = committed.then(() => {
+      this.busy--;
+      this.lastActivity = this.now();
+      this.pending.delete(settled);
+      state.settling.splice(state.settling.indexOf(settled), 1);
+    });
+    this.busy++;
+    this.pending.add(settled);
+    state.settling.push(settled);
+  }
+
+  /**
+   * Offset-aligned chunks, except that the chunks begun by an earlier member and not
+   * committed are cut again exactly as they were, whatever the fetch around them now holds.
+   * A chunk not yet whole is held for the next fetch (unless the partition has no more):
+   * a chunk is then one write and one commit whatever the fetch sizes.
+   */
+  private async chunksOf(
+    state: PartitionState,
+    partition: number,
+    messages: KafkaMessage[],
+    atEnd: boolean,
+  ): Promise<{ chunks: PartitionChunk[]; held: KafkaMessage[] }> {
+    const { topic, chunkMessages: size } = this.options;
+    if (state.recut === undefined) {
+      this.intents ??= this.readIntents();
+      const intents = await this.intents;
+      state.recut = intents.get(partition) ?? [];
+      intents.delete(partition);
+    }
+    const chunks: PartitionChunk[] = [];
+    let rest = messages;
+    while (state.recut.length > 0 && rest.length > 0) {
+      const { first, last } = state.recut[0]!;
+      if (rest[0]!.offset !== first) {
+        state.recut = [];
+        break;
+      }
+      const end = BigInt(last);
+      let count = 0;
+      while (count < rest.length && BigInt(rest[count]!.offset) <= end) count++;
+      if (count === rest.length && !atEnd && rest.at(-1)!.offset !== last) {
+        return { chunks, held: rest };
+      }
+      this.options.log.info(
+        { topic, partition, first, last },
+        'reading again a chunk begun and not committed',
+      );
+      chunks.push({ topic, partition, messages: rest.slice(0, count), reread: true });
+      rest = rest.slice(count);
+      state.recut.shift();
+    }
+    for (const aligned of offsetAlignedChunks(rest, size)) {
+      chunks.push({ topic, partition, messages: aligned, reread: false });
+    }
+    const tail = chunks.at(-1);
+    const held =
+      !atEnd && tail !== undefined && !tail.reread && !endsSlot(tail.messages, size)
+        ? chunks.pop()!.messages
+        : [];
+    return { chunks, held };
+  }
+
+  private async readIntents(): Promise<Map<number, ChunkRange[]>> {
     const { groupId, topic } = this.options;
     const [offsets] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
-    const intents = new Map<number, ChunkIntent>();
+    const intents = new Map<number, ChunkRange[]>();
     for (const { partition, metadata } of offsets?.partitions ?? []) {
       const intent = parseIntent(metadata);
       if (intent !== undefined) intents.set(partition, intent);
@@ -453,6 +646,22 @@ const ABANDONED = Symbol('abandoned');
 function offsetAt(topic: string, partition: number, offset: string, metadata: string | null) {
   const committed = { partition, offset, metadata } as PartitionOffset;
   return { topics: [{ topic, partitions: [committed] }] };
+}
+
+/** Messages held from the last fetch, then the new fetch's (any overlap dropped). */
+function withHeld(held: KafkaMessage[], fetched: KafkaMessage[]): KafkaMessage[] {
+  if (held.length === 0) return fetched;
+  const last = BigInt(held.at(-1)!.offset);
+  // The next fetch starts after what is held; overlap only after a seek, so look only then.
+  const overlaps = fetched.length > 0 && BigInt(fetched[0]!.offset) <= last;
+  return held.concat(
+    overlaps ? fetched.filter((message) => BigInt(message.offset) > last) : fetched,
+  );
+}
+
+/** Whether a chunk's last message is the last offset of its slot: nothing more can join it. */
+function endsSlot(messages: readonly KafkaMessage[], size: number): boolean {
+  return (Number(messages.at(-1)!.offset) + 1) % size === 0;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

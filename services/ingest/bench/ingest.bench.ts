@@ -60,6 +60,9 @@ const CHECKSUM = `SELECT count() AS n, toString(sum(cityHash64(toString(tuple(fo
   call, channel, queue, handler, incident, grade, area, district, unit, fingerprint, raw, source_kind, source_name,
   source_partition, source_offset))))) AS hash FROM events`;
 
+/** The standard error of the last child {@link run} ran (declared before main() runs). */
+let lastStderr = '';
+
 if (values.native !== undefined) await nativeRole(values.native, values.into!);
 else if (values.check !== undefined) await checkRole(values.check);
 else await main();
@@ -177,7 +180,9 @@ async function main(): Promise<void> {
     console.log(
       `  ratio ingest / native: ${(native.insertMs / ingestMs).toFixed(2)} (INSERT alone), ` +
         `${(nativeWallMs / ingestMs).toFixed(2)} (both process wall clock)` +
-        (Number.isNaN(ownMs) ? '' : `, ${(native.insertMs / ownMs).toFixed(2)} (INSERT / ingest's own)`) +
+        (Number.isNaN(ownMs)
+          ? ''
+          : `, ${(native.insertMs / ownMs).toFixed(2)} (INSERT / ingest's own)`) +
         (baselineMs === undefined
           ? ''
           : `; baseline ${(native.insertMs / baselineMs).toFixed(2)} (INSERT alone)`),
@@ -287,9 +292,6 @@ async function checkRole(dataDir: string): Promise<void> {
   await client.close();
   console.log(JSON.stringify({ n: Number(sum!.n), hash: sum!.hash }));
 }
-
-/** The standard error of the last child {@link run} ran. */
-let lastStderr = '';
 
 /** Run a child to completion and return its stdout; its stderr is shown only if it fails. */
 function run(command: string, args: string[], cwd = root): Promise<string> {

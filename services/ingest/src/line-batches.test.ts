@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { openTestStore } from '@callmon/store/testing';
 import pino from 'pino';
@@ -96,6 +97,15 @@ describe('readNdjsonBatches', () => {
           arrivedAt: 0,
         }));
         expect(lineBatchToken(batch, source)).toBe(batchToken(inputs));
+        // Worked out independently: source, line numbers, and a digest of each line and a newline.
+        const lines = linesOf(batch);
+        const digest = createHash('sha256')
+          .update(lines.map(([, text]) => `${text}\n`).join(''), 'latin1')
+          .digest('hex')
+          .slice(0, 16);
+        expect(lineBatchToken(batch, source)).toBe(
+          `file:f.ndjson:0:${lines[0]![0]}-${lines.at(-1)![0]}:${digest}`,
+        );
       }
     }
   });

@@ -232,75 +232,76 @@ export function batchToken(inputs: readonly RawInput[]): string {
  * one call instead of two per line (the bytes hashed are the same).
  */
 class BatchToken {
-  private first: SourcePosition | undefined;
-  private last: SourcePosition | undefined;
+  private source: Omit<SourcePosition, 'offset'> | undefined;
+  private firstOffset = 0;
+  private lastOffset = 0;
   private readonly digest: Hash = createHash('sha256');
-  /** Bytes added but not hashed yet: `run` from its start up to `runEnd`. */
+  /** Bytes added but not hashed yet: `run` (the buffer they lie in) from `runStart` to `runEnd`. */
   private run: Uint8Array | undefined;
+  private runStart = 0;
   private runEnd = 0;
 
   add(input: RawInput): void {
-    this.first ??= input.position;
-    this.last = input.position;
-    const bytes = input.bytes;
+    const { bytes, position } = input;
+    const start = bytes.byteOffset;
+    this.addLine(bytes.buffer, start, start + bytes.byteLength, position, position.offset);
+  }
+
+  /** A line that lies in `buffer` from `start` to `end`, from `source` at `offset`. */
+  addLine(
+    buffer: ArrayBufferLike,
+    start: number,
+    end: number,
+    source: Omit<SourcePosition, 'offset'>,
+    offset: number,
+  ): void {
+    if (this.source === undefined) {
+      this.source = source;
+      this.firstOffset = offset;
+    }
+    this.lastOffset = offset;
     const run = this.run;
     if (
       run !== undefined &&
-      bytes.buffer === run.buffer &&
-      bytes.byteOffset === this.runEnd + 1 &&
-      run[this.runEnd - run.byteOffset] === NEWLINE
+      run.buffer === buffer &&
+      start === this.runEnd + 1 &&
+      run[this.runEnd] === NEWLINE
     ) {
-      this.runEnd = bytes.byteOffset + bytes.byteLength;
+      this.runEnd = end;
       return;
     }
     this.hashRun();
-    this.run = new Uint8Array(
-      bytes.buffer,
-      bytes.byteOffset,
-      bytes.buffer.byteLength - bytes.byteOffset,
-    );
-    this.runEnd = bytes.byteOffset + bytes.byteLength;
+    this.run = new Uint8Array(buffer);
+    this.runStart = start;
+    this.runEnd = end;
   }
 
   value(): string {
     this.hashRun();
-    const first = this.first!;
-    return `${first.kind}:${first.name}:${first.partition}:${first.offset}-${this.last!.offset}:${this.digest.digest('hex').slice(0, 16)}`;
+    const { kind, name, partition } = this.source!;
+    return `${kind}:${name}:${partition}:${this.firstOffset}-${this.lastOffset}:${this.digest.digest('hex').slice(0, 16)}`;
   }
 
   private hashRun(): void {
     const run = this.run;
     if (run === undefined) return;
-    this.digest.update(run.subarray(0, this.runEnd - run.byteOffset)).update('\n');
+    this.digest.update(run.subarray(this.runStart, this.runEnd)).update('\n');
     this.run = undefined;
   }
 }
 
 const NEWLINE = 0x0a;
 
-/**
- * {@link batchToken} of a {@link LineBatch}'s lines: the same token the lines would get
- * one input at a time (the digest covers each line and a newline after it), hashed a run
- * of adjacent lines at a time.
- */
+/** {@link batchToken} of a {@link LineBatch}'s lines: the token they get one input at a time. */
 export function lineBatchToken(lines: LineBatch, source: LineSource): string {
   const { bytes, starts, ends, numbers } = lines;
-  const digest = createHash('sha256');
-  let runStart = starts[0]!;
-  for (let index = 1; index <= starts.length; index++) {
-    const previousEnd = ends[index - 1]!;
-    if (
-      index < starts.length &&
-      starts[index] === previousEnd + 1 &&
-      bytes[previousEnd] === NEWLINE
-    ) {
-      continue;
-    }
-    digest.update(bytes.subarray(runStart, previousEnd)).update('\n');
-    if (index < starts.length) runStart = starts[index]!;
+  const token = new BatchToken();
+  for (let index = 0; index < starts.length; index++) {
+    const start = bytes.byteOffset + starts[index]!;
+    const end = bytes.byteOffset + ends[index]!;
+    token.addLine(bytes.buffer, start, end, source, numbers[index]!);
   }
-  const { kind, name, partition } = source;
-  return `${kind}:${name}:${partition}:${numbers[0]}-${numbers[numbers.length - 1]}:${digest.digest('hex').slice(0, 16)}`;
+  return token.value();
 }
 
 /** Line `index` of a {@link LineBatch} as one input, its bytes in `bytes` (the batch's, maybe handed back). */

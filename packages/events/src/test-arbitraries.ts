@@ -85,3 +85,81 @@ export const spelledInstantArb = fc
         : `${offsetMinutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
     return { instant, at: `${wall.slice(0, 19)}${fraction}${zone}` };
   });
+
+/**
+ * A valid event of any type (eventBodyArb) with every label drawn from `labelArb`: the
+ * events a fast path must take itself when `labelArb` gives only labels it handles.
+ */
+export function bodyWithLabelsArb(labelArb: fc.Arbitrary<string>): fc.Arbitrary<WireObject> {
+  return fc
+    .record({ body: eventBodyArb, labels: fc.array(labelArb, { minLength: 8, maxLength: 8 }) })
+    .map(({ body, labels }) => {
+      const plain: WireObject = { ...body };
+      let next = 0;
+      for (const key of [
+        'id',
+        'source',
+        'call',
+        'queue',
+        'handler',
+        'incident',
+        'district',
+        'unit',
+      ]) {
+        if (key in plain) plain[key] = labels[next++];
+      }
+      return plain;
+    });
+}
+
+/** Values near every boundary a field has, of the right JSON type and of others. */
+export const boundaryValueArb = fc.constantFrom<unknown>(
+  '',
+  'x',
+  'x'.repeat(128),
+  'x'.repeat(129),
+  'a\\b',
+  'a"b',
+  'a\u007fb',
+  'é',
+  '\uD800',
+  'a\uD83D\uDE00',
+  '\uFEFFx',
+  '999',
+  '101',
+  '999 ',
+  'urban',
+  'rural',
+  'Urban',
+  'ab',
+  'a',
+  '-ab',
+  'AB',
+  'a'.repeat(32),
+  'a'.repeat(33),
+  'call.presented',
+  'call.presented ',
+  '2024-02-19T21:04:05Z',
+  '2024-02-19T21:04:05.1234Z',
+  '2024-02-19T21:04:05',
+  0,
+  -0,
+  1,
+  2,
+  4,
+  5,
+  1.5,
+  1e3,
+  -1,
+  '1',
+  999,
+  true,
+  false,
+  null,
+  [],
+  {},
+  { v: 1 },
+  'a\uDC00',
+  '0999',
+  '2024-02-19 21:04:05Z',
+);

@@ -10,6 +10,10 @@ const skip = Boolean(process.env.CALLMON_SKIP_KAFKA);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** The whole numbers from `from` to `to`, both included. */
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
 describe.skipIf(skip)('BatchConsumer', () => {
   const kafka = new Kafka({
     clientId: 'callmon-consumer-test',
@@ -193,8 +197,6 @@ describe.skipIf(skip)('BatchConsumer', () => {
       },
     });
     await expect(next.done).resolves.toBe('idle');
-    const range = (from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, index) => from + index);
     // Not one aligned chunk [0, 39]: the chunk begun, then the rest.
     expect(handled).toEqual([
       { offsets: range(0, 24), reread: true },
@@ -220,8 +222,6 @@ describe.skipIf(skip)('BatchConsumer', () => {
       },
     });
     await expect(consumer.done).resolves.toBe('idle');
-    const range = (from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, index) => from + index);
     expect(handled).toEqual([range(0, 99), range(100, 199), range(200, 249)]);
     expect(await committedWithMetadata(topic, groupId)).toEqual({ offset: '250', metadata: null });
   }, 60_000);

@@ -1,9 +1,15 @@
 import { eventFingerprint } from '@callmon/events';
+import type { Store } from '@callmon/store';
 import { openTestStore, type TestStore } from '@callmon/store/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHere } from './parse-workers.ts';
-import { type BatchParser, IngestPipeline, type RawInput } from './pipeline.ts';
+import {
+  type BatchParser,
+  IngestPipeline,
+  type PipelineOptions,
+  type RawInput,
+} from './pipeline.ts';
 
 const log = pino({ level: 'silent' });
 const clock = { now: () => Date.parse('2024-02-20T00:00:00Z') };
@@ -60,14 +66,25 @@ function inputs(lines: string[], name: string): RawInput[] {
   }));
 }
 
-async function ingest(test: TestStore, lines: RawInput[], batchRows: number, parser?: BatchParser) {
-  const pipeline = new IngestPipeline({
-    store: test.store,
+/** A pipeline on `store`, parsing with `parser` (or on its own thread), and any other options. */
+function pipelineOn(
+  store: Store,
+  batchRows: number,
+  parser: BatchParser | undefined,
+  more: Partial<PipelineOptions> = {},
+): IngestPipeline {
+  return new IngestPipeline({
+    store,
     log,
     clock,
     batchRows,
     ...(parser === undefined ? {} : { parser }),
+    ...more,
   });
+}
+
+async function ingest(test: TestStore, lines: RawInput[], batchRows: number, parser?: BatchParser) {
+  const pipeline = pipelineOn(test.store, batchRows, parser);
   for (const input of lines) await pipeline.offer(input);
   await pipeline.flush();
   return pipeline.counts;
@@ -147,13 +164,7 @@ describe.each([
   });
 
   it('submitted batches in flight together are decided in order, each with its own outcome', async () => {
-    const pipeline = new IngestPipeline({
-      store: test.store,
-      log,
-      clock,
-      batchRows: 10,
-      ...(parser === undefined ? {} : { parser }),
-    });
+    const pipeline = pipelineOn(test.store, 10, parser);
     const presented = line({
       id: 's1-p',
       type: 'call.presented',
@@ -192,13 +203,7 @@ describe.each([
   });
 
   it('a batch whose look-up was answered before an earlier batch was durable still sees its copies', async () => {
-    const pipeline = new IngestPipeline({
-      store: test.store,
-      log,
-      clock,
-      batchRows: 10,
-      ...(parser === undefined ? {} : { parser }),
-    });
+    const pipeline = pipelineOn(test.store, 10, parser);
     const presented = line({
       force: 'cheshire',
       id: 'r1-p',
@@ -265,14 +270,7 @@ describe.each([
         channel: '999',
       }),
     ];
-    const pipeline = new IngestPipeline({
-      store: flaky,
-      log,
-      clock,
-      batchRows: 10,
-      sleep: async () => {},
-      ...(parser === undefined ? {} : { parser }),
-    });
+    const pipeline = pipelineOn(flaky, 10, parser, { sleep: async () => {} });
     for (const input of inputs(fresh, 'flaky.ndjson')) await pipeline.offer(input);
     await pipeline.flush();
     expect(failures).toBe(-1);

@@ -42,6 +42,13 @@ describe.skipIf(skip)('store writes failing for 30 s under a running Kafka inges
   let failing = false;
   let refusedWrites = 0;
 
+  /** Every way the store writes rows (events as records or as encoded rows, rejections). */
+  const WRITES = new Set<string | symbol>([
+    'insertEvents',
+    'insertEncodedEvents',
+    'insertRejected',
+  ]);
+
   /** The real store, with inserts that throw while `failing`. */
   function flakyStore(store: Store): Store {
     const refuse = () => {
@@ -50,7 +57,7 @@ describe.skipIf(skip)('store writes failing for 30 s under a running Kafka inges
     };
     return new Proxy(store, {
       get(target, property) {
-        if (failing && (property === 'insertEvents' || property === 'insertRejected')) {
+        if (failing && WRITES.has(property)) {
           return refuse;
         }
         const value = Reflect.get(target, property, target);

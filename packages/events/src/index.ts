@@ -15,6 +15,7 @@ export {
   type PlainEvent,
   type PlainField,
   plainEvent,
+  plainEventObject,
   scanPlainEvent,
   writePlainFingerprint,
 } from './plain-event.ts';

@@ -5,6 +5,7 @@ import {
   MAX_PLAIN_FINGERPRINT,
   PLAIN_FIELDS,
   plainEvent,
+  plainEventObject,
   scanPlainEvent,
   writePlainFingerprint,
 } from './plain-event.ts';
@@ -55,6 +56,10 @@ function expectSound(line: string | Uint8Array): boolean {
   const fingerprint = new Uint8Array(MAX_PLAIN_FINGERPRINT);
   const length = writePlainFingerprint(framed, fingerprint);
   expect(latin1.decode(fingerprint.subarray(0, length))).toBe(eventFingerprint(parsed.event));
+  // The object too, to its key order (JSON text of it is what the live feed sends).
+  const built = plainEventObject(framed);
+  expect(built).toStrictEqual(parsed.event);
+  expect(JSON.stringify(built)).toBe(JSON.stringify(parsed.event));
   return true;
 }
 

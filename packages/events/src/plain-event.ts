@@ -13,7 +13,7 @@
  * (plain-event.test.ts).
  */
 import { daysFromCivil, daysInMonth } from './common-event.ts';
-import { EVENT_TYPES, type EventType } from './schema.ts';
+import { type CallmonEvent, EVENT_TYPES, type EventType } from './schema.ts';
 
 /** The fields of the contract, as indexes into {@link PlainEvent}'s `starts` and `ends`. */
 export const PLAIN_FIELDS = [
@@ -476,4 +476,75 @@ function writeInteger(out: Uint8Array, at: number, value: number): number {
     out[high] = digit;
   }
   return length;
+}
+
+/** Per type, in `EVENT_TYPES` order: its own fields in the schema's order (as zod builds the object). */
+const OBJECT_FIELDS: Record<EventType, readonly number[]> = {
+  'call.presented': [CALL, CHANNEL, QUEUE],
+  'call.answered': [CALL, HANDLER],
+  'call.abandoned': [CALL],
+  'call.closed': [CALL],
+  'incident.opened': [INCIDENT, GRADE, AREA, CALL, DISTRICT],
+  'incident.regraded': [INCIDENT, GRADE],
+  'unit.dispatched': [INCIDENT, UNIT],
+  'unit.arrived': [INCIDENT, UNIT],
+  'victim.updated': [INCIDENT],
+  'incident.closed': [INCIDENT],
+};
+const TYPE_OBJECT_FIELDS = EVENT_TYPES.map((type) => OBJECT_FIELDS[type]);
+
+/** The line last read as text, and a Buffer on it (one per batch of lines, not per field). */
+let textLine: Uint8Array | undefined;
+let textView: Buffer | undefined;
+/** The last force code read: one partition or file is nearly always one force. */
+let lastForce = '';
+
+/** `line[start, end)` as a flat string (plain strings are ASCII, so latin1 is their UTF-8). */
+function text(line: Uint8Array, start: number, end: number): string {
+  if (line !== textLine) {
+    textLine = line;
+    textView = Buffer.isBuffer(line)
+      ? line
+      : Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+  }
+  return textView!.toString('latin1', start, end);
+}
+
+/** Whether `line[start, end)` spells `value` (ASCII). */
+function spells(line: Uint8Array, start: number, end: number, value: string): boolean {
+  if (end - start !== value.length) return false;
+  for (let index = 0; index < value.length; index++) {
+    if (line[start + index] !== value.charCodeAt(index)) return false;
+  }
+  return true;
+}
+
+/**
+ * The event `parseEvent` returns for the line {@link scanPlainEvent} last accepted in
+ * `line`: the same fields, values and key order, built from the positions the scan found
+ * instead of from `JSON.parse` (for a consumer that needs the event as well as its row).
+ */
+export function plainEventObject(line: Uint8Array): CallmonEvent {
+  const { starts, ends } = plainEvent;
+  const forceStart = starts[FORCE]!;
+  const forceEnd = ends[FORCE]!;
+  if (!spells(line, forceStart, forceEnd, lastForce)) lastForce = text(line, forceStart, forceEnd);
+  const event: Record<string, unknown> = {
+    v: 1,
+    id: text(line, starts[ID]!, ends[ID]!),
+    force: lastForce,
+    at: plainEvent.at,
+  };
+  if (starts[SOURCE]! >= 0) event.source = text(line, starts[SOURCE]!, ends[SOURCE]!);
+  event.type = EVENT_TYPES[plainEvent.type];
+  for (const field of TYPE_OBJECT_FIELDS[plainEvent.type]!) {
+    const start = starts[field]!;
+    if (start < 0) continue;
+    const name = PLAIN_FIELDS[field]!;
+    if (field === GRADE) event.grade = plainEvent.grade;
+    else if (field === CHANNEL) event.channel = line[start] === 0x39 ? '999' : '101';
+    else if (field === AREA) event.area = line[start] === 0x75 ? 'urban' : 'rural';
+    else event[name] = text(line, start, ends[field]!);
+  }
+  return event as unknown as CallmonEvent;
 }

@@ -12,13 +12,14 @@ import type { Logger } from 'pino';
 import { KafkaLiveState } from './kafka-live-state.ts';
 import { rereadStore } from './kafka-reread.ts';
 import { LiveBus } from './live-state.ts';
-import { ParseWorkers } from './parse-workers.ts';
+import type { LineBatch } from './ndjson-source.ts';
+import { ParseWorkers, parseHere } from './parse-workers.ts';
 import {
   addCounts,
   emptyCounts,
   type IngestCounts,
   IngestPipeline,
-  type RawInput,
+  type LineSource,
 } from './pipeline.ts';
 
 /**
@@ -56,8 +57,8 @@ export interface KafkaIngestOptions {
   clientId?: string;
   /**
    * Worker threads that parse, fingerprint and encode the chunks (embedded store only;
-   * default 0: on this thread). Measured slower so far: the events must come back for
-   * the live engine, and copying them across costs about what parsing them here does.
+   * default 0: the same work on this thread). Measured slower so far: the events must come
+   * back for the live engine, and copying them across costs about what parsing them here does.
    */
   parseWorkers?: number;
 }
@@ -103,8 +104,12 @@ export class KafkaIngest {
   private constructor(private readonly options: KafkaIngestOptions) {
     const workers = options.store.mode === 'embedded' ? (options.parseWorkers ?? 0) : 0;
     this.parser = workers > 0 ? new ParseWorkers(workers) : undefined;
+    // Embedded, a chunk is parsed and encoded as the parse workers do it, on this thread
+    // unless workers are asked for: plain lines go from their bytes to their rows, and
+    // their events (for the live engine) are built from the same scan.
+    const parser = this.parser ?? (options.store.mode === 'embedded' ? parseHere : undefined);
     this.pipeline = new IngestPipeline({
-      ...(this.parser === undefined ? {} : { parser: this.parser }),
+      ...(parser === undefined ? {} : { parser }),
       store: options.store,
       log: options.log,
       clock: options.clock,
@@ -198,32 +203,43 @@ export class KafkaIngest {
    */
   private ingestChunk(chunk: PartitionChunk, context: ChunkContext): Promise<IngestCounts> {
     const { store, clock } = this.options;
-    const arrivedAt = clock.now();
     // The values copied back to back, one newline apart, as lines of a file lie: the
-    // batch token then hashes the chunk in one call instead of two per message (the same
-    // bytes, so the same token), and kafkajs's fetch buffers are not held by the batch.
+    // batch goes to the parser as one buffer with no object per message, the token hashes
+    // it in one call, and kafkajs's fetch buffers are not held by the batch.
+    const { messages } = chunk;
     let size = 0;
-    for (const message of chunk.messages) size += (message.value?.byteLength ?? 0) + 1;
-    const lines = new Uint8Array(size);
-    const inputs: RawInput[] = [];
+    for (const message of messages) size += (message.value?.byteLength ?? 0) + 1;
+    // Its own memory (not a slice of Node's shared pool): the parser may take it whole.
+    const bytes = Buffer.allocUnsafeSlow(size);
+    const starts = new Int32Array(messages.length);
+    const ends = new Int32Array(messages.length);
+    const offsets = new Float64Array(messages.length);
     let at = 0;
-    for (const message of chunk.messages) {
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index]!;
       const value = message.value ?? EMPTY;
-      lines.set(value, at);
-      inputs.push({
-        bytes: new Uint8Array(lines.buffer, at, value.byteLength),
-        position: {
-          kind: 'kafka',
-          name: chunk.topic,
-          partition: chunk.partition,
-          offset: Number(message.offset),
-        },
-        arrivedAt,
-      });
+      bytes.set(value, at);
+      starts[index] = at;
       at += value.byteLength;
-      lines[at++] = NEWLINE;
+      ends[index] = at;
+      offsets[index] = Number(message.offset);
+      bytes[at++] = NEWLINE;
     }
-    const durable = this.pipeline.submit(inputs, {
+    const lines: LineBatch = {
+      bytes,
+      starts,
+      ends,
+      numbers: offsets,
+      bytesRead: size,
+      linesRead: messages.length,
+    };
+    const source: LineSource = {
+      kind: 'kafka',
+      name: chunk.topic,
+      partition: chunk.partition,
+      arrivedAt: clock.now(),
+    };
+    const durable = this.pipeline.submitLines(lines, source, {
       store: chunk.reread ? rereadStore(store, chunk) : store,
       sleep: context.backoff,
     });

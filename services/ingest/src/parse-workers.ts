@@ -7,6 +7,7 @@ import {
   PLAIN_FIELDS,
   parseEvent,
   plainEvent,
+  plainEventObject,
   type RejectReason,
   scanPlainEvent,
   writePlainFingerprint,
@@ -103,7 +104,8 @@ const batchFingerprints = new RowBinaryWriter(1 << 16);
  * row (RowBinary, as `insertEvents` would write it), force, id and fingerprint, and each
  * invalid line's rejection; with the buffers to transfer. When the events are not wanted
  * back, a plainly valid line (`scanPlainEvent`) goes from its bytes to its row without
- * any JS value in between; any other line is parsed by `parseEvent`.
+ * any JS value in between (and its event, when wanted, is built from the same scan);
+ * any other line is parsed by `parseEvent`.
  */
 export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
   const lines = Buffer.from(request.lines);
@@ -140,7 +142,7 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
     const lineStart = starts[index]!;
     const end = ends[index]!;
     position.offset = offsets[index]!;
-    if (!withEvents && scanPlainEvent(lines, lineStart, end)) {
+    if (scanPlainEvent(lines, lineStart, end)) {
       const fingerprintLength = writePlainFingerprint(lines, plainFingerprint);
       encodePlainEventRow(
         rows,
@@ -155,8 +157,14 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
       rowEnds[index] = rows.length;
       fingerprints.stringFrom(plainFingerprint, 0, fingerprintLength);
       fingerprintEnds[index] = fingerprints.length;
-      // Plain lines are ASCII, so latin1 is their UTF-8.
-      ids.push(lines.toString('latin1', plainEvent.starts[PLAIN_ID], plainEvent.ends[PLAIN_ID]));
+      if (withEvents) {
+        const event = plainEventObject(lines);
+        events.push(event);
+        ids.push(event.id);
+      } else {
+        // Plain lines are ASCII, so latin1 is their UTF-8.
+        ids.push(lines.toString('latin1', plainEvent.starts[PLAIN_ID], plainEvent.ends[PLAIN_ID]));
+      }
       const from = plainEvent.starts[PLAIN_FORCE]!;
       const to = plainEvent.ends[PLAIN_FORCE]!;
       if (forceFrom < 0 || !sameBytes(lines, from, to, forceFrom, forceTo)) {

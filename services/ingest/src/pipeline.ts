@@ -512,6 +512,35 @@ export class IngestPipeline {
     return this.dispatch(validated, token.value(), options, true);
   }
 
+  /**
+   * {@link submit} for messages lying back to back in one buffer (a Kafka chunk): with a
+   * parser they go to it as they are, with no object per message here; without one, one
+   * input at a time. The batch token is the one {@link submit} gives the same inputs.
+   */
+  submitLines(
+    lines: LineBatch,
+    source: LineSource,
+    options: BatchOptions = {},
+  ): Promise<BatchOutcome> {
+    const { parser } = this.options;
+    const count = lines.starts.length;
+    if (parser === undefined) {
+      const inputs: RawInput[] = [];
+      for (let index = 0; index < count; index++) {
+        inputs.push(lineInput(lines.bytes, lines, source, index));
+      }
+      return this.submit(inputs, options);
+    }
+    if (this.failed) this.restart();
+    const token = lineBatchToken(lines, source);
+    const validated = parser
+      .parseLines(lines, source, true)
+      .then((parsed) =>
+        fromParsed(count, (index) => lineInput(parsed.lines, lines, source, index), parsed),
+      );
+    return this.dispatch(validated, token, options, true);
+  }
+
   /** After a failure: a fresh chain, begun once the old one has settled in full. */
   private restart(): void {
     const settled = this.writing.then(ignore, ignore);

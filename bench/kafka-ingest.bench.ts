@@ -2,7 +2,7 @@
  * Kafka → store: `callmon ingest --kafka` against kcat reading the same topic.
  *
  *   node --import tsx bench/kafka-ingest.bench.ts [--events 300000] [--partitions 4]
- *       [--brokers 127.0.0.1:9092] [--batch-rows 10000]
+ *       [--brokers 127.0.0.1:9092] [--batch-rows N (default: the CLI's own)]
  *
  * 1. Simulates two forces (`normal` scenario) until there are at least N events and
  *    produces them with kcat into a new topic (`callmon kafka init`, P partitions).
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '300000' },
     partitions: { type: 'string', default: '4' },
     brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
-    'batch-rows': { type: 'string', default: '10000' },
+    'batch-rows': { type: 'string' },
   },
 });
 const wanted = Number(values.events);
@@ -110,7 +110,9 @@ try {
           env: {
             ...process.env,
             CALLMON_LOG_LEVEL: 'debug',
-            CALLMON_BATCH_ROWS: values['batch-rows'],
+            ...(values['batch-rows'] === undefined
+              ? {}
+              : { CALLMON_BATCH_ROWS: values['batch-rows'] }),
           },
         },
       );
@@ -148,7 +150,7 @@ try {
   const fromAssigned = total / ((lastCommitAt - assignedAt) / 1000);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(
-    `\n${fmt(total)} events, ${values.partitions} partitions, batch rows ${values['batch-rows']}`,
+    `\n${fmt(total)} events, ${values.partitions} partitions, batch rows ${values['batch-rows'] ?? 'default'}`,
   );
   console.log(
     `machine: ${cpus().length} CPUs (${cpu}), load avg ${loadavg()

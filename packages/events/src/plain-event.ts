@@ -113,7 +113,6 @@ const TYPE_NAMES = EVENT_TYPES.map(ascii);
 const MAX_PLAIN_BYTES = 4096;
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const OPEN = 0x7b;
@@ -142,8 +141,8 @@ function skipSpace(line: Uint8Array, end: number): void {
  */
 const STRING_BYTE = new Uint8Array(256).fill(2);
 STRING_BYTE.fill(0, 0x20, 0x7f);
-STRING_BYTE[0x22] = 1;
-STRING_BYTE[0x5c] = 2;
+STRING_BYTE[QUOTE] = 1;
+STRING_BYTE[0x5c] = 2; // backslash
 
 /**
  * A string from `at` (just past its opening quote) to its closing quote, which `at` is

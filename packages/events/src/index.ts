@@ -11,10 +11,12 @@ export {
 } from './parse.ts';
 export {
   MAX_PLAIN_FINGERPRINT,
+  PLAIN_FIELD_SLOTS,
   PLAIN_FIELDS,
   type PlainEvent,
   type PlainField,
   plainEvent,
+  plainEventFrom,
   plainEventObject,
   scanPlainEvent,
   writePlainFingerprint,

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { eventFingerprint, parseEvent } from './parse.ts';
 import {
   MAX_PLAIN_FINGERPRINT,
+  PLAIN_FIELD_SLOTS,
   PLAIN_FIELDS,
   plainEvent,
+  plainEventFrom,
   plainEventObject,
   scanPlainEvent,
   writePlainFingerprint,
@@ -60,6 +62,14 @@ function expectSound(line: string | Uint8Array): boolean {
   const built = plainEventObject(framed);
   expect(built).toStrictEqual(parsed.event);
   expect(JSON.stringify(built)).toBe(JSON.stringify(parsed.event));
+  // And from a copy of the scan's results, as another thread builds it.
+  const copied = new Int32Array(PLAIN_FIELD_SLOTS + 3).fill(-7);
+  copied.set(plainEvent.fields, 3);
+  const { type, at, grade } = plainEvent;
+  expect(plainEventFrom(framed, copied, 3, type, at, grade)).toStrictEqual(parsed.event);
+  expect(plainEventFrom(framed, copied, 3, type, at, grade, parsed.event.id)).toStrictEqual(
+    parsed.event,
+  );
   return true;
 }
 

@@ -61,6 +61,11 @@ export interface PlainEvent {
   readonly starts: Int32Array;
   /** Where each value ends (exclusive). Strings: between the quotes. */
   readonly ends: Int32Array;
+  /**
+   * `starts` then `ends`, as one array ({@link PLAIN_FIELD_SLOTS} numbers): what a worker
+   * copies out so that another thread can build the event ({@link plainEventFrom}).
+   */
+  readonly fields: Int32Array;
   /** The type, an index into `EVENT_TYPES`. */
   type: number;
   /** `at`, UTC milliseconds. */
@@ -69,9 +74,15 @@ export interface PlainEvent {
   grade: number;
 }
 
+/** Numbers per line in {@link PlainEvent.fields}: each field's start, then each one's end. */
+export const PLAIN_FIELD_SLOTS = 2 * FIELD_COUNT;
+
+const plainFields = new Int32Array(PLAIN_FIELD_SLOTS);
+
 export const plainEvent: PlainEvent = {
-  starts: new Int32Array(FIELD_COUNT),
-  ends: new Int32Array(FIELD_COUNT),
+  starts: plainFields.subarray(0, FIELD_COUNT),
+  ends: plainFields.subarray(FIELD_COUNT),
+  fields: plainFields,
   type: 0,
   at: 0,
   grade: 0,
@@ -544,26 +555,44 @@ function spells(line: Uint8Array, start: number, end: number, value: string): bo
  * instead of from `JSON.parse` (for a consumer that needs the event as well as its row).
  */
 export function plainEventObject(line: Uint8Array): CallmonEvent {
-  const { starts, ends } = plainEvent;
-  const forceStart = starts[FORCE]!;
-  const forceEnd = ends[FORCE]!;
+  return plainEventFrom(line, plainFields, 0, plainEvent.type, plainEvent.at, plainEvent.grade);
+}
+
+/**
+ * {@link plainEventObject} from a copy of the scan's results: `fields[base …]` holding
+ * what {@link PlainEvent.fields} held, with its type, time and grade (a batch scanned on
+ * one thread and its events built on another).
+ */
+export function plainEventFrom(
+  line: Uint8Array,
+  fields: Int32Array,
+  base: number,
+  type: number,
+  time: number,
+  grade: number,
+  /** The id, if the caller has it as text already. */
+  id?: string,
+): CallmonEvent {
+  const ends = base + FIELD_COUNT;
+  const forceStart = fields[base + FORCE]!;
+  const forceEnd = fields[ends + FORCE]!;
   if (!spells(line, forceStart, forceEnd, lastForce)) lastForce = text(line, forceStart, forceEnd);
   const event: Record<string, unknown> = {
     v: 1,
-    id: text(line, starts[ID]!, ends[ID]!),
+    id: id ?? text(line, fields[base + ID]!, fields[ends + ID]!),
     force: lastForce,
-    at: plainEvent.at,
+    at: time,
   };
-  if (starts[SOURCE]! >= 0) event.source = text(line, starts[SOURCE]!, ends[SOURCE]!);
-  event.type = EVENT_TYPES[plainEvent.type];
-  for (const field of TYPE_OBJECT_FIELDS[plainEvent.type]!) {
-    const start = starts[field]!;
+  const source = fields[base + SOURCE]!;
+  if (source >= 0) event.source = text(line, source, fields[ends + SOURCE]!);
+  event.type = EVENT_TYPES[type];
+  for (const field of TYPE_OBJECT_FIELDS[type]!) {
+    const start = fields[base + field]!;
     if (start < 0) continue;
-    const name = PLAIN_FIELDS[field]!;
-    if (field === GRADE) event.grade = plainEvent.grade;
+    if (field === GRADE) event.grade = grade;
     else if (field === CHANNEL) event.channel = line[start] === 0x39 ? '999' : '101';
     else if (field === AREA) event.area = line[start] === 0x75 ? 'urban' : 'rural';
-    else event[name] = text(line, start, ends[field]!);
+    else event[PLAIN_FIELDS[field]!] = text(line, start, fields[ends + field]!);
   }
   return event as unknown as CallmonEvent;
 }

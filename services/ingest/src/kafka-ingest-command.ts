@@ -122,6 +122,7 @@ export async function kafkaIngestCommand(
       policy,
       batchRows: config.batchRows ?? DEFAULT_BATCH_ROWS.stream,
       sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+      ...(config.parseWorkers === undefined ? {} : { parseWorkers: config.parseWorkers }),
       ...(idleMs === undefined ? {} : { idleMs }),
     });
     if (flags.publishLive === true && hooks.publishLive !== undefined) {

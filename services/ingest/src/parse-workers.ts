@@ -4,10 +4,11 @@ import {
   type CallmonEvent,
   eventFingerprint,
   MAX_PLAIN_FINGERPRINT,
+  PLAIN_FIELD_SLOTS,
   PLAIN_FIELDS,
   parseEvent,
   plainEvent,
-  plainEventObject,
+  plainEventFrom,
   type RejectReason,
   scanPlainEvent,
   writePlainFingerprint,
@@ -67,8 +68,24 @@ export interface ParseReply {
   forceOf: Int32Array;
   forceNames: string[];
   rejections: ParseRejection[];
-  /** With `withEvents`: each line's event, null where rejected. */
+  /** With `withEvents`: each line's event, null where rejected or plain (see `plain`). */
   events?: Array<CallmonEvent | null>;
+  /** With `withEvents`: what the scan found of each plain line, to build its event from. */
+  plain?: PlainLines;
+}
+
+/**
+ * The scan's results for the plain lines of a batch (`scanPlainEvent`), from which the
+ * pipeline's thread builds their events only when it needs them: numbers cross between
+ * threads as they are, where event objects would be copied one by one.
+ */
+export interface PlainLines {
+  /** Per line, `PLAIN_FIELD_SLOTS` numbers: `plainEvent.fields` as the scan left them. */
+  fields: Int32Array;
+  /** Per line, its type's index in `EVENT_TYPES` plus one; 0 for a line that was not plain. */
+  types: Uint8Array;
+  times: Float64Array;
+  grades: Uint8Array;
 }
 
 /** A batch parsed on a worker, for the pipeline to decide on. */
@@ -84,6 +101,7 @@ export interface ParsedBatch {
   forceNames: string[];
   rejections: ParseRejection[];
   events?: Array<CallmonEvent | null>;
+  plain?: PlainLines;
 }
 
 const utf8 = new TextDecoder();
@@ -121,6 +139,14 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
   const forceNames: string[] = [];
   const rejections: ParseRejection[] = [];
   const events: Array<CallmonEvent | null> = [];
+  const plain: PlainLines | undefined = withEvents
+    ? {
+        fields: new Int32Array(count * PLAIN_FIELD_SLOTS),
+        types: new Uint8Array(count),
+        times: new Float64Array(count),
+        grades: new Uint8Array(count),
+      }
+    : undefined;
   const position = {
     kind: request.kind,
     name: request.name,
@@ -157,13 +183,14 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
       rowEnds[index] = rows.length;
       fingerprints.stringFrom(plainFingerprint, 0, fingerprintLength);
       fingerprintEnds[index] = fingerprints.length;
-      if (withEvents) {
-        const event = plainEventObject(lines);
-        events.push(event);
-        ids.push(event.id);
-      } else {
-        // Plain lines are ASCII, so latin1 is their UTF-8.
-        ids.push(lines.toString('latin1', plainEvent.starts[PLAIN_ID], plainEvent.ends[PLAIN_ID]));
+      // Plain lines are ASCII, so latin1 is their UTF-8.
+      ids.push(lines.toString('latin1', plainEvent.starts[PLAIN_ID], plainEvent.ends[PLAIN_ID]));
+      if (plain !== undefined) {
+        plain.fields.set(plainEvent.fields, index * PLAIN_FIELD_SLOTS);
+        plain.types[index] = plainEvent.type + 1;
+        plain.times[index] = plainEvent.at;
+        plain.grades[index] = plainEvent.grade;
+        events.push(null);
       }
       const from = plainEvent.starts[PLAIN_FORCE]!;
       const to = plainEvent.ends[PLAIN_FORCE]!;
@@ -232,7 +259,10 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
     forceNames,
     rejections,
   };
-  if (withEvents) reply.events = events;
+  if (withEvents) {
+    reply.events = events;
+    reply.plain = plain!;
+  }
   return [
     reply,
     [
@@ -242,6 +272,11 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
       rowEnds.buffer,
       fingerprintEnds.buffer,
       forceOf.buffer,
+      ...(plain === undefined
+        ? []
+        : [plain.fields, plain.types, plain.times, plain.grades].map(
+            (array) => array.buffer as ArrayBuffer,
+          )),
     ],
   ];
 }
@@ -295,8 +330,8 @@ function requestFor(
 }
 
 /**
- * The request for a {@link LineBatch}: its buffer (which must be its own, whole) is handed
- * over as it is, and comes back with the reply.
+ * The request for a {@link LineBatch}: its buffer is handed over as it is (copied first if
+ * `bytes` is a view on part of one), and comes back with the reply.
  */
 function requestForLines(
   batch: number,
@@ -304,9 +339,14 @@ function requestForLines(
   source: LineSource,
   withEvents: boolean,
 ): [ParseRequest, ArrayBuffer[]] {
+  const { bytes } = lines;
+  // Positions are relative to `bytes`, and its memory is handed over: a view on a larger
+  // buffer (such as Node's shared pool of small Buffers, which must never be transferred)
+  // is copied into a buffer of its own first.
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
   const request: ParseRequest = {
     batch,
-    lines: lines.bytes.buffer as ArrayBuffer,
+    lines: (own ? bytes : new Uint8Array(bytes)).buffer as ArrayBuffer,
     starts: lines.starts,
     ends: lines.ends,
     offsets: lines.numbers,
@@ -342,6 +382,7 @@ function parsedFrom(reply: ParseReply): ParsedBatch {
     forceNames: reply.forceNames,
     rejections: reply.rejections,
     ...(reply.events === undefined ? {} : { events: reply.events }),
+    ...(reply.plain === undefined ? {} : { plain: reply.plain }),
   };
 }
 
@@ -352,6 +393,27 @@ export const parseHere: BatchParser = {
   parseLines: async (lines, source, withEvents) =>
     parsedFrom(parseLines(requestForLines(0, lines, source, withEvents)[0])[0]),
 };
+
+/**
+ * The event of line `index` of a batch parsed with its events (null where rejected): a
+ * plain line's is built here, from the scan's results, when first asked for.
+ */
+export function eventOf(batch: ParsedBatch, index: number, id: string): CallmonEvent | null {
+  const event = batch.events?.[index];
+  if (event != null) return event;
+  const plain = batch.plain;
+  const type = plain?.types[index] ?? 0;
+  if (type === 0) return null;
+  return plainEventFrom(
+    batch.lines,
+    plain!.fields,
+    index * PLAIN_FIELD_SLOTS,
+    type - 1,
+    plain!.times[index]!,
+    plain!.grades[index]!,
+    id,
+  );
+}
 
 /** The fingerprint of line `index` of a parsed batch, decoded only when asked for. */
 export function fingerprintOf(batch: ParsedBatch, index: number): string {

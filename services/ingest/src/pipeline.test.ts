@@ -1,9 +1,10 @@
-import { eventFingerprint } from '@callmon/events';
+import { eventFingerprint, parseEvent } from '@callmon/events';
 import type { Store } from '@callmon/store';
 import { openTestStore, type TestStore } from '@callmon/store/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseHere } from './parse-workers.ts';
+import type { LineBatch } from './ndjson-source.ts';
+import { ParseWorkers, parseHere } from './parse-workers.ts';
 import {
   type BatchParser,
   IngestPipeline,
@@ -90,11 +91,31 @@ async function ingest(test: TestStore, lines: RawInput[], batchRows: number, par
   return pipeline.counts;
 }
 
-// Parsed on the pipeline's thread (Kafka, server mode), or elsewhere as encoded rows (the
-// file ingest's worker threads; here the same work on this thread): the same outcome.
+/** Lines back to back in one buffer, one newline apart, as a Kafka chunk hands them over. */
+function lineBatch(lines: string[], firstOffset: number): LineBatch {
+  const bytes = Buffer.from(`${lines.join('\n')}\n`);
+  const starts = new Int32Array(lines.length);
+  const ends = new Int32Array(lines.length);
+  let at = 0;
+  lines.forEach((text, index) => {
+    starts[index] = at;
+    at += Buffer.byteLength(text);
+    ends[index] = at;
+    at++;
+  });
+  const numbers = Float64Array.from(lines, (_text, index) => firstOffset + index);
+  return { bytes, starts, ends, numbers, bytesRead: bytes.length, linesRead: lines.length };
+}
+
+const onWorker = new ParseWorkers(1);
+afterAll(() => onWorker.close());
+
+// Parsed on the pipeline's thread (server mode), or as encoded rows: on this thread (Kafka
+// by default) or on a worker thread (a file ingest): the same outcome.
 describe.each([
   ['parsed as inputs arrive', undefined],
   ['parsed elsewhere into encoded rows', parseHere],
+  ['parsed on a worker thread', onWorker],
 ])('ingest pipeline, %s', (_mode, parser) => {
   let test: TestStore;
   beforeAll(async () => {
@@ -200,6 +221,70 @@ describe.each([
     });
     expect(two.events).toEqual([]);
     expect(await test.store.countEvents({ force: 'northants' })).toBe(5);
+  });
+
+  it("hands on exactly the contract parser's events, whether a line is plain or not", async () => {
+    const pipeline = pipelineOn(test.store, 100, parser);
+    const gwent = (event: Record<string, unknown>) => line({ force: 'gwent', ...event });
+    const lines = [
+      gwent({
+        id: 'e1-p',
+        type: 'call.presented',
+        at: '2024-02-19T18:00:00Z',
+        call: 'e1',
+        channel: '999',
+        queue: 'q',
+      }),
+      gwent({
+        id: 'e1-o',
+        type: 'incident.opened',
+        at: '2024-02-19T18:01:00.5+01:00',
+        incident: 'i1',
+        grade: 2,
+        area: 'rural',
+        call: 'e1',
+        district: 'North',
+      }),
+      // Not plain: a non-ASCII label, an escaped string, a byte order mark, unknown fields.
+      gwent({
+        id: 'e1-r',
+        type: 'incident.regraded',
+        at: '2024-02-19T18:02:00Z',
+        incident: 'i1',
+        grade: 1,
+        note: 'Ynys Môn',
+      }),
+      gwent({
+        id: 'e1-d',
+        type: 'unit.dispatched',
+        at: '2024-02-19T18:03:00Z',
+        incident: 'i1',
+        unit: 'Ynys Môn 1',
+      }),
+      '{"v":1,"force":"gwent","id":"e1-\\u0061","type":"unit.arrived","at":"2024-02-19T18:04:00Z","incident":"i1","unit":"u1"}',
+      `\uFEFF${gwent({ id: 'e1-v', type: 'victim.updated', at: '2024-02-19T18:05:00Z', incident: 'i1', source: 'crm' })}`,
+      '{"v":1,"id":"e1-x"', // rejected
+      gwent({
+        force: 'gwent',
+        id: 'e1-c',
+        type: 'incident.closed',
+        at: '2024-02-19T18:06:00Z',
+        incident: 'i1',
+      }),
+    ];
+    const source = { kind: 'kafka' as const, name: 'events', partition: 3, arrivedAt: clock.now() };
+    const outcome = await pipeline.submitLines(lineBatch(lines, 500), source);
+    const expected = lines.flatMap((text) => {
+      const parsed = parseEvent(Buffer.from(text));
+      return parsed.ok ? [parsed.event] : [];
+    });
+    expect(expected).toHaveLength(7);
+    expect(outcome.counts).toMatchObject({ accepted: 7, rejected: 1 });
+    expect(outcome.events).toStrictEqual(expected);
+    expect(outcome.events.map((event) => JSON.stringify(event))).toEqual(
+      expected.map((event) => JSON.stringify(event)),
+    );
+    expect(outcome.counts).toMatchObject({ accepted: 7, rejected: 1 });
   });
 
   it('a batch whose look-up was answered before an earlier batch was durable still sees its copies', async () => {

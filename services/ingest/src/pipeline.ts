@@ -16,7 +16,7 @@ import type {
 } from '@callmon/store';
 import type { Logger } from 'pino';
 import type { LineBatch } from './ndjson-source.ts';
-import { fingerprintOf, type ParsedBatch } from './parse-workers.ts';
+import { eventOf, fingerprintOf, type ParsedBatch } from './parse-workers.ts';
 
 /**
  * The ingest pipeline, as one sentence: decode → validate → dedupe → store → evaluate →
@@ -161,8 +161,8 @@ class EncodedInput implements EncodedEventRow {
 
   /** The event, when the batch was parsed with its events. */
   get event(): CallmonEvent {
-    const event = this.batch.events?.[this.index];
-    if (event == null) throw new Error('this batch was parsed without its events');
+    const event = eventOf(this.batch, this.index, this.id);
+    if (event === null) throw new Error('this batch was parsed without its events');
     return event;
   }
 }

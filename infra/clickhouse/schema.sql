@@ -1,5 +1,6 @@
 -- callmon on a ClickHouse cluster: replicated shards behind Distributed tables.
--- Mirrors packages/store/src/migrations (0001 events, 0002 rejected_events, 0003 item_ranges, 0004 acknowledgements);
+-- Mirrors packages/store/src/migrations (0001 events, 0002 rejected_events, 0003 item_ranges, 0004 acknowledgements,
+-- 0005 compact_insert_parts);
 -- see README.md for the why and for how to point callmon at it.
 --
 -- Assumes: a cluster named `callmon` in remote_servers with internal_replication = true,
@@ -56,7 +57,10 @@ PARTITION BY toYYYYMM(at)
 ORDER BY (force, at, id)
 -- A retried batch (same insert_deduplication_token) is dropped if it is among the last
 -- 10 000 blocks of its shard, as non_replicated_deduplication_window does in embedded mode.
-SETTINGS replicated_deduplication_window = 10000;
+-- 0005: parts written by inserts are Compact (far fewer files each); merged parts Wide as
+-- usual. (index_granularity is the default, written out so that the settings read back in
+-- the order the migrated table states them.)
+SETTINGS replicated_deduplication_window = 10000, index_granularity = 8192, min_level_for_wide_part = 1;
 
 -- The table callmon reads and writes: every force on one shard (cityHash64(force)), so a
 -- report, a timeline and the ingest's duplicate check of a force each touch one shard.
@@ -137,3 +141,7 @@ ENGINE = Distributed(callmon, callmon, acknowledgements_local, cityHash64(force)
 
 INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
     (4, 'acknowledgements', '243fe721fc0e2e5f736293e50ecdbe4308baebd09ad053bb352191e324876fbe');
+
+-- 0005: declared in events_local's SETTINGS above.
+INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
+    (5, 'compact_insert_parts', '19821ff001bc2abfe047efb2aaa56ac3d8fbd1e84ac81e8a3f4015068c930146');

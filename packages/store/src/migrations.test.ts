@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, MIGRATIONS, MigrationMismatchError } from './migrations/index.ts';
-import { openRawClient, openTestStore, type TestStore } from './testing.ts';
+import { openRawClient, openTestStore, recordsFromLines, type TestStore } from './testing.ts';
 
 let test: TestStore;
 let raw: ClickHouseClient;
@@ -66,6 +66,43 @@ describe('migrations', () => {
       index === 0 ? { ...migration, statements: [...migration.statements, 'SELECT 1'] } : migration,
     );
     await expect(applyMigrations(raw, edited)).rejects.toBeInstanceOf(MigrationMismatchError);
+  });
+
+  it('0005: an insert writes a Compact part, a merge a Wide one', async () => {
+    // Every part is big enough for Wide here, so only the part's level decides.
+    await raw.command({ query: 'ALTER TABLE events MODIFY SETTING min_bytes_for_wide_part = 0' });
+    try {
+      const line = (id: string) =>
+        JSON.stringify({
+          v: 1,
+          id,
+          type: 'call.presented',
+          force: 'parts',
+          at: '2024-03-01T10:00:00Z',
+          call: id,
+          channel: '999',
+        });
+      const position = { kind: 'file', name: 'parts.ndjson', partition: 0 } as const;
+      await test.store.insertEvents(recordsFromLines([line('p1'), line('p2')], position, 0), {
+        dedupToken: 'parts-1',
+      });
+      await test.store.insertEvents(recordsFromLines([line('p3')], position, 0), {
+        dedupToken: 'parts-2',
+      });
+      const parts = () =>
+        rows<{ level: number; part_type: string }>(
+          "SELECT level, part_type FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active ORDER BY name",
+        );
+      expect(await parts()).toEqual([
+        { level: 0, part_type: 'Compact' },
+        { level: 0, part_type: 'Compact' },
+      ]);
+      await raw.command({ query: 'OPTIMIZE TABLE events FINAL' });
+      expect(await parts()).toEqual([{ level: 1, part_type: 'Wide' }]);
+      expect(await test.store.countEvents({ force: 'parts' })).toBe(3);
+    } finally {
+      await raw.command({ query: 'ALTER TABLE events RESET SETTING min_bytes_for_wide_part' });
+    }
   });
 
   it('migrations out of version order are refused before anything runs', async () => {

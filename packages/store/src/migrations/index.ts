@@ -2,6 +2,7 @@ import { events } from './0001-events.ts';
 import { rejectedEvents } from './0002-rejected-events.ts';
 import { itemRanges } from './0003-item-ranges.ts';
 import { acknowledgements } from './0004-acknowledgements.ts';
+import { compactInsertParts } from './0005-compact-insert-parts.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in the order it is applied. */
@@ -10,6 +11,7 @@ export const MIGRATIONS: readonly Migration[] = [
   rejectedEvents,
   itemRanges,
   acknowledgements,
+  compactInsertParts,
 ];
 
 export type { Migration } from './migration.ts';

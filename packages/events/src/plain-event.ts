@@ -137,12 +137,16 @@ function peek(line: Uint8Array, end: number): number {
   return at < end ? line[at]! : -1;
 }
 
+// The loops below read and write `at` through a local: a module variable lives in a
+// context slot, a load and a store per byte where a local stays in a register.
 function skipSpace(line: Uint8Array, end: number): void {
-  while (at < end) {
-    const byte = line[at]!;
-    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return;
-    at++;
+  let index = at;
+  while (index < end) {
+    const byte = line[index]!;
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) break;
+    index++;
   }
+  at = index;
 }
 
 /**
@@ -160,10 +164,15 @@ STRING_BYTE[0x5c] = 2; // backslash
  * left after; false if it has an escape, a control character or any non-ASCII byte.
  */
 function skipPlainString(line: Uint8Array, end: number): boolean {
-  while (at < end) {
-    const kind = STRING_BYTE[line[at++]!]!;
-    if (kind !== 0) return kind === 1;
+  let index = at;
+  while (index < end) {
+    const kind = STRING_BYTE[line[index++]!]!;
+    if (kind !== 0) {
+      at = index;
+      return kind === 1;
+    }
   }
+  at = index;
   return false;
 }
 

@@ -57,8 +57,9 @@ export interface KafkaIngestOptions {
   clientId?: string;
   /**
    * Worker threads that parse, fingerprint and encode the chunks (embedded store only;
-   * default 0: the same work on this thread). Measured slower so far: the events must come
-   * back for the live engine, and copying them across costs about what parsing them here does.
+   * default 0: the same work on this thread). The scan's results come back and the live
+   * engine's events are built here; measured no faster on 2 CPUs, which have no idle time
+   * for a worker during an ingest (BENCHMARKS.md, Kafka → store, 2026-11-26 11:48).
    */
   parseWorkers?: number;
 }

@@ -6,13 +6,13 @@ import { type ParseResult, parseBySchema, parseEvent, parseEventObject } from '.
 import { EVENT_TYPES, type EventType } from './schema.ts';
 import {
   bodyWithLabelsArb,
-  boundaryValueArb,
   eventBodyArb,
   forceArb,
-  KNOWN_FIELDS,
+  linesWithFieldsAddedAndRemovedArb,
+  lineWithOneFieldReplacedArb,
   spelledInstantArb,
 } from './test-arbitraries.ts';
-import { contractTypes, minimalEvents, type WireObject } from './test-fixtures.ts';
+import { contractTypes, minimalEvents } from './test-fixtures.ts';
 
 /**
  * The schemas alone, as parseEvent worked before the fast path: parseEvent with
@@ -111,37 +111,21 @@ describe('the fast path returns exactly what the schemas return', () => {
   });
 
   it('one field replaced by a boundary value, or by any JSON value, gets the same result', () => {
-    const fieldArb = fc.constantFrom(...KNOWN_FIELDS, 'extra', '__proto__');
     fc.assert(
-      fc.property(
-        plainBodyArb,
-        spelledInstantArb,
-        fieldArb,
-        fc.oneof(boundaryValueArb, fc.jsonValue()),
-        (body, { at }, field, value) => {
-          const event: WireObject = { ...body, at };
-          Object.defineProperty(event, field, { value, enumerable: true });
-          expectAgreement(JSON.stringify(event));
-        },
-      ),
-      { numRuns: 3000 },
+      fc.property(lineWithOneFieldReplacedArb(plainBodyArb), (line) => {
+        expectAgreement(line);
+      }),
+      {
+        numRuns: 3000,
+      },
     );
   });
 
-  it('one field removed, or any field added, gets the same result', () => {
+  it('one field removed, or any fields added in any order, gets the same result', () => {
     fc.assert(
-      fc.property(
-        plainBodyArb,
-        spelledInstantArb,
-        fc.constantFrom(...KNOWN_FIELDS),
-        fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }),
-        (body, { at }, removed, extra) => {
-          const event: WireObject = { ...extra, ...body, at };
-          delete event[removed];
-          expectAgreement(JSON.stringify(event));
-          expectAgreement(JSON.stringify({ ...extra, ...body, at }));
-        },
-      ),
+      fc.property(linesWithFieldsAddedAndRemovedArb(plainBodyArb), (lines) => {
+        for (const line of lines) expectAgreement(line);
+      }),
       { numRuns: 2000 },
     );
   });

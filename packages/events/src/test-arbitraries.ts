@@ -163,3 +163,50 @@ export const boundaryValueArb = fc.constantFrom<unknown>(
   '0999',
   '2024-02-19 21:04:05Z',
 );
+
+/**
+ * An event from `bodyArb`, with an `at`, and one field — known, `extra` or `__proto__` (as
+ * an own key, not the prototype) — set to a boundary value or any JSON value: as a line.
+ */
+export function lineWithOneFieldReplacedArb(
+  bodyArb: fc.Arbitrary<WireObject>,
+): fc.Arbitrary<string> {
+  return fc
+    .tuple(
+      bodyArb,
+      spelledInstantArb,
+      fc.constantFrom(...KNOWN_FIELDS, 'extra', '__proto__'),
+      fc.oneof(boundaryValueArb, fc.jsonValue()),
+    )
+    .map(([body, { at }, field, value]) => {
+      const event: WireObject = { ...body, at };
+      Object.defineProperty(event, field, { value, enumerable: true });
+      return JSON.stringify(event);
+    });
+}
+
+/**
+ * An event from `bodyArb`, with an `at` and up to three fields added (any names, boundary or
+ * any JSON values): as a line with its keys in order or reversed, and as a line with one
+ * known field removed.
+ */
+export function linesWithFieldsAddedAndRemovedArb(
+  bodyArb: fc.Arbitrary<WireObject>,
+): fc.Arbitrary<[added: string, removed: string]> {
+  return fc
+    .tuple(
+      bodyArb,
+      spelledInstantArb,
+      fc.constantFrom(...KNOWN_FIELDS),
+      fc.dictionary(fc.string(), fc.oneof(boundaryValueArb, fc.jsonValue()), { maxKeys: 3 }),
+      fc.boolean(),
+    )
+    .map(([body, { at }, removed, extra, reversed]) => {
+      const event: WireObject = { ...extra, ...body, at };
+      const entries = Object.entries(event);
+      if (reversed) entries.reverse();
+      const added = JSON.stringify(Object.fromEntries(entries));
+      delete event[removed];
+      return [added, JSON.stringify(event)];
+    });
+}

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchConsumer, type PartitionChunk } from './consumer.ts';
+import { BatchConsumer, type BatchConsumerOptions, type PartitionChunk } from './consumer.ts';
 
 const skip = Boolean(process.env.CALLMON_SKIP_KAFKA);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -57,6 +57,21 @@ describe.skipIf(skip)('BatchConsumer', () => {
     const { offset, metadata } = offsets!.partitions[0]!;
     return { offset, metadata };
   }
+  /** A member of `groupId` reading `topic` in chunks of 100, silently; `options` add or override. */
+  function member<R>(
+    topic: string,
+    groupId: string,
+    options: Pick<BatchConsumerOptions<R>, 'handle'> & Partial<BatchConsumerOptions<R>>,
+  ): Promise<BatchConsumer<R>> {
+    return BatchConsumer.start({
+      kafka,
+      groupId,
+      topic,
+      chunkMessages: 100,
+      log: silent,
+      ...options,
+    });
+  }
 
   const offsets = (chunk: PartitionChunk) => chunk.messages.map((m) => Number(m.offset));
 
@@ -75,12 +90,7 @@ describe.skipIf(skip)('BatchConsumer', () => {
     const { topic, groupId } = await topicWith(250);
     const handled: number[][] = [];
     const counted: number[][] = [];
-    const consumer = await BatchConsumer.start({
-      kafka,
-      groupId,
-      topic,
-      chunkMessages: 100,
-      log: silent,
+    const consumer = await member(topic, groupId, {
       idleMs: 1000,
       handle: async (chunk) => {
         handled.push(offsets(chunk));
@@ -106,12 +116,7 @@ describe.skipIf(skip)('BatchConsumer', () => {
     let counted = 0;
     let consumer: BatchConsumer | undefined;
     const failing = new Promise<void>((resolve) => {
-      void BatchConsumer.start({
-        kafka,
-        groupId,
-        topic,
-        chunkMessages: 100,
-        log: silent,
+      void member(topic, groupId, {
         maxBackoffMs: 200,
         handle: async (_chunk, context) => {
           for (;;) {
@@ -147,12 +152,7 @@ describe.skipIf(skip)('BatchConsumer', () => {
 
   it('a handler error stops the member without committing, and rejects done with it', async () => {
     const { topic, groupId } = await topicWith(10);
-    const consumer = await BatchConsumer.start({
-      kafka,
-      groupId,
-      topic,
-      chunkMessages: 100,
-      log: silent,
+    const consumer = await member(topic, groupId, {
       handle: async () => {
         throw new Error('the embedded engine aborted');
       },
@@ -164,12 +164,7 @@ describe.skipIf(skip)('BatchConsumer', () => {
   it('a chunk begun and not committed is cut again exactly as it was, and marked as read again', async () => {
     const { topic, groupId } = await topicWith(25);
     // A member dies inside the chunk [0, 24] (the whole partition then) ...
-    const dying = await BatchConsumer.start({
-      kafka,
-      groupId,
-      topic,
-      chunkMessages: 100,
-      log: silent,
+    const dying = await member(topic, groupId, {
       handle: async () => {
         throw new Error('killed');
       },
@@ -185,12 +180,7 @@ describe.skipIf(skip)('BatchConsumer', () => {
     await producer.disconnect();
 
     const handled: { offsets: number[]; reread: boolean }[] = [];
-    const next = await BatchConsumer.start({
-      kafka,
-      groupId,
-      topic,
-      chunkMessages: 100,
-      log: silent,
+    const next = await member(topic, groupId, {
       idleMs: 1000,
       handle: async (chunk) => {
         handled.push({ offsets: offsets(chunk), reread: chunk.reread });
@@ -209,13 +199,8 @@ describe.skipIf(skip)('BatchConsumer', () => {
     // Record batches of 30 messages, and one batch a fetch: every chunk spans several fetches.
     const { topic, groupId } = await topicWith(250, 30);
     const handled: number[][] = [];
-    const consumer = await BatchConsumer.start({
-      kafka,
-      groupId,
-      topic,
-      chunkMessages: 100,
+    const consumer = await member(topic, groupId, {
       maxBytesPerPartition: 256,
-      log: silent,
       idleMs: 1000,
       handle: async (chunk) => {
         handled.push(offsets(chunk));
@@ -229,12 +214,7 @@ describe.skipIf(skip)('BatchConsumer', () => {
   it('two chunks begun and not committed are both named, and both cut again as they were', async () => {
     const { topic, groupId } = await topicWith(250);
     // The second chunk is durable at once; the first fails after a while, so neither commits.
-    const dying = await BatchConsumer.start({
-      kafka,
-      groupId,
-      topic,
-      chunkMessages: 100,
-      log: silent,
+    const dying = await member(topic, groupId, {
       handle: async (chunk) => {
         if (chunk.messages[0]!.offset !== '0') return;
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -248,12 +228,7 @@ describe.skipIf(skip)('BatchConsumer', () => {
     });
 
     const handled: { first: number; last: number; reread: boolean }[] = [];
-    const next = await BatchConsumer.start({
-      kafka,
-      groupId,
-      topic,
-      chunkMessages: 100,
-      log: silent,
+    const next = await member(topic, groupId, {
       idleMs: 1000,
       handle: async (chunk) => {
         const [first, last] = [offsets(chunk)[0]!, offsets(chunk).at(-1)!];

@@ -17,7 +17,6 @@ export {
   type PlainField,
   plainEvent,
   plainEventFrom,
-  plainEventObject,
   scanPlainEvent,
   writePlainFingerprint,
 } from './plain-event.ts';

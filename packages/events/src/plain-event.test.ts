@@ -7,7 +7,6 @@ import {
   PLAIN_FIELDS,
   plainEvent,
   plainEventFrom,
-  plainEventObject,
   scanPlainEvent,
   writePlainFingerprint,
 } from './plain-event.ts';
@@ -58,14 +57,14 @@ function expectSound(line: string | Uint8Array): boolean {
   const fingerprint = new Uint8Array(MAX_PLAIN_FINGERPRINT);
   const length = writePlainFingerprint(framed, fingerprint);
   expect(latin1.decode(fingerprint.subarray(0, length))).toBe(eventFingerprint(parsed.event));
-  // The object too, to its key order (JSON text of it is what the live feed sends).
-  const built = plainEventObject(framed);
+  // The event too, to its key order (its JSON text is what the live feed sends), from the
+  // scan's results in place and copied to an offset, as another thread builds it.
+  const { type, at, grade } = plainEvent;
+  const built = plainEventFrom(framed, plainEvent.fields, 0, type, at, grade);
   expect(built).toStrictEqual(parsed.event);
   expect(JSON.stringify(built)).toBe(JSON.stringify(parsed.event));
-  // And from a copy of the scan's results, as another thread builds it.
   const copied = new Int32Array(PLAIN_FIELD_SLOTS + 3).fill(-7);
   copied.set(plainEvent.fields, 3);
-  const { type, at, grade } = plainEvent;
   expect(plainEventFrom(framed, copied, 3, type, at, grade)).toStrictEqual(parsed.event);
   expect(plainEventFrom(framed, copied, 3, type, at, grade, parsed.event.id)).toStrictEqual(
     parsed.event,

@@ -559,18 +559,10 @@ function spells(line: Uint8Array, start: number, end: number, value: string): bo
 }
 
 /**
- * The event `parseEvent` returns for the line {@link scanPlainEvent} last accepted in
- * `line`: the same fields, values and key order, built from the positions the scan found
- * instead of from `JSON.parse` (for a consumer that needs the event as well as its row).
- */
-export function plainEventObject(line: Uint8Array): CallmonEvent {
-  return plainEventFrom(line, plainFields, 0, plainEvent.type, plainEvent.at, plainEvent.grade);
-}
-
-/**
- * {@link plainEventObject} from a copy of the scan's results: `fields[base …]` holding
- * what {@link PlainEvent.fields} held, with its type, time and grade (a batch scanned on
- * one thread and its events built on another).
+ * The event `parseEvent` returns for a line {@link scanPlainEvent} accepted, from a copy of
+ * the scan's results (`fields[base …]` holding what {@link PlainEvent.fields} held, with
+ * its type, time and grade) and the line's bytes: the same fields, values and key order,
+ * without `JSON.parse`. The line may have been scanned on another thread.
  */
 export function plainEventFrom(
   line: Uint8Array,

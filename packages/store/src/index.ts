@@ -17,13 +17,11 @@ export {
   type StoredEvent,
 } from './records.ts';
 export type { RollingSnapshotOptions, WeeklyReportOptions } from './reports/reports.ts';
-export { RowBinaryWriter } from './row-binary.ts';
+export { encodeEventRow, encodePlainEventRow, RowBinaryWriter } from './rows.ts';
 export {
   type EncodedEventRow,
   type EventCountQuery,
   type EventRange,
-  encodeEventRow,
-  encodePlainEventRow,
   type InsertOptions,
   openStore,
   type RejectedQuery,

@@ -40,7 +40,6 @@ import {
   type StoredEventRow,
   storedEventFromRow,
   writeEventRow,
-  writePlainEventRow,
   writeRejectedRow,
 } from './records.ts';
 import {
@@ -63,7 +62,7 @@ export interface InsertOptions {
 
 /**
  * An accepted event as its batch-file row: bytes `start` to `end` of `rows`, written by
- * {@link encodeEventRow}, with the event's force and id (for the duplicate look-ups).
+ * `encodeEventRow` (rows.ts), with the event's force and id (for the duplicate look-ups).
  */
 export interface EncodedEventRow {
   readonly force: string;
@@ -72,21 +71,6 @@ export interface EncodedEventRow {
   readonly start: number;
   readonly end: number;
 }
-
-/**
- * One event's row of an embedded batch file, as {@link Store.insertEncodedEvents} takes
- * it: what `insertEvents` writes for the record, built where the caller likes (a worker
- * thread parses, fingerprints and encodes while the store's thread decides and writes).
- */
-export function encodeEventRow(out: RowBinaryWriter, record: EventRecord): void {
-  writeEventRow(out, record);
-}
-
-/**
- * {@link encodeEventRow} for a line `scanPlainEvent` (@callmon/events) has just accepted,
- * straight from its bytes: the same row, with no event object in between.
- */
-export const encodePlainEventRow = writePlainEventRow;
 
 /** Event time range, UTC milliseconds, half-open: `from <= at < to`. */
 export interface EventRange {
@@ -121,7 +105,7 @@ export interface Store {
   /** Append accepted events; idempotent per `dedupToken`. Resolves once the rows are durable. */
   insertEvents(records: readonly EventRecord[], options: InsertOptions): Promise<void>;
   /**
-   * {@link insertEvents} for events already encoded by {@link encodeEventRow} (on another
+   * {@link insertEvents} for events already encoded by `encodeEventRow` (on another
    * thread): the same rows, the same deduplication. Embedded mode only.
    */
   insertEncodedEvents(rows: readonly EncodedEventRow[], options: InsertOptions): Promise<void>;

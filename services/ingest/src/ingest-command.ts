@@ -10,7 +10,7 @@ import {
   storeTarget,
   UsageError,
 } from '@callmon/config';
-import { openStore } from '@callmon/store';
+import { openStore, type Store } from '@callmon/store';
 import {
   DEFAULT_GROUP,
   type KafkaIngestHooks,
@@ -140,11 +140,19 @@ export async function ingestCommand(
   const size = file === '-' ? undefined : (await stat(file)).size;
   const source = file === '-' ? 'stdin' : resolve(file);
 
-  const store = await openStore(storeTarget(config));
-  const batchRows = config.batchRows ?? DEFAULT_BATCH_ROWS.file;
+  const target = storeTarget(config);
   // Parsing on worker threads needs the embedded store's batch files (RowBinary rows).
-  const workers = store.mode === 'embedded' ? parseWorkerCount(config.parseWorkers) : 0;
+  // The workers start while the store opens: both take a few hundred milliseconds.
+  const workers = 'dataDir' in target ? parseWorkerCount(config.parseWorkers) : 0;
   const parser = workers > 0 ? new ParseWorkers(workers) : undefined;
+  let store: Store;
+  try {
+    store = await openStore(target);
+  } catch (error) {
+    parser?.close();
+    throw error;
+  }
+  const batchRows = config.batchRows ?? DEFAULT_BATCH_ROWS.file;
   const pipeline = new IngestPipeline({
     store,
     log,

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
   type CallmonEvent,
@@ -18,7 +19,7 @@ import {
   encodePlainEventRow,
   RowBinaryWriter,
   type SourceKind,
-} from '@callmon/store';
+} from '@callmon/store/rows';
 import type { LineBatch } from './ndjson-source.ts';
 import type { BatchParser, LineSource, RawInput } from './pipeline.ts';
 
@@ -426,38 +427,82 @@ export function fingerprintOf(batch: ParsedBatch, index: number): string {
 }
 
 /**
- * The worker's entry: the CLI runs its TypeScript through tsx (`node --import tsx`), whose
- * loader a worker thread does not inherit, so the worker registers it before loading
- * parse-worker.ts.
+ * The worker's code. The CLI runs its TypeScript through tsx (`node --import tsx`), whose
+ * loader a worker thread does not inherit: registered again in each worker, it costs a
+ * loader thread and every module resolved through it, ≈ 0.6 s and 0.6 CPU-s per worker
+ * before the first batch (bench/parse-workers-start.bench.ts). So the worker's modules
+ * are bundled once per process into one ES module by esbuild (which tsx itself runs on),
+ * ≈ 0.15 s, and a worker starts from that in ≈ 0.1 s. Where bundling fails, each worker
+ * registers tsx and loads parse-worker.ts as it is.
  */
-function workerBootstrap(): string {
+let workerEntry: Promise<URL | string> | undefined;
+
+function workerSource(entry: WorkerEntry): Promise<URL | string> {
+  if (entry === 'tsx') return Promise.resolve(tsxBootstrap());
+  workerEntry ??= bundleWorker().catch(() => tsxBootstrap());
+  return workerEntry;
+}
+
+/** How a worker loads its code: bundled (the default), or through tsx as it is. */
+export type WorkerEntry = 'bundle' | 'tsx';
+
+async function bundleWorker(): Promise<URL> {
+  const { build } = await import('esbuild');
+  const bundled = await build({
+    entryPoints: [fileURLToPath(new URL('./parse-worker.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = Buffer.from(bundled.outputFiles[0]!.contents).toString('base64');
+  return new URL(`data:text/javascript;base64,${code}`);
+}
+
+/** Code for an `eval` worker that registers tsx, then loads parse-worker.ts. */
+function tsxBootstrap(): string {
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const entry = JSON.stringify(new URL('./parse-worker.ts', import.meta.url).href);
   return `import(${tsx}).then((tsx) => { tsx.register(); return import(${entry}); });`;
 }
 
 export class ParseWorkers implements BatchParser {
-  private readonly workers: Worker[] = [];
+  /** How the workers loaded their code: 'tsx' where bundling failed (slower to start). */
+  readonly entry: Promise<WorkerEntry>;
+  private readonly workers: Promise<Worker[]>;
   private readonly pending = new Map<
     number,
     { resolve: (batch: ParsedBatch) => void; reject: (error: unknown) => void }
   >();
   private next = 0;
   private failure: unknown;
+  private closed = false;
 
-  constructor(count: number) {
-    for (let index = 0; index < count; index++) {
-      const worker = new Worker(workerBootstrap(), { eval: true });
-      worker.on('message', (reply: ParseReply) => this.settle(reply));
-      worker.on('error', (error) => this.fail(error));
-      worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`parse worker exited with code ${code}`));
-      });
-      // Kept alive only while a batch is out (see parse()): an idle worker must not keep
-      // the process running, e.g. after the consumer it serves failed to start.
-      worker.unref();
-      this.workers.push(worker);
-    }
+  /** Starts `count` workers (batches sent meanwhile wait for them). */
+  constructor(count: number, options: { entry?: WorkerEntry } = {}) {
+    const source = workerSource(options.entry ?? 'bundle');
+    this.entry = source.then((code) => (typeof code === 'string' ? 'tsx' : 'bundle'));
+    this.workers = source.then((code) => {
+      const workers: Worker[] = [];
+      for (let index = 0; index < count; index++) {
+        const worker =
+          typeof code === 'string' ? new Worker(code, { eval: true }) : new Worker(code);
+        worker.on('message', (reply: ParseReply) => this.settle(reply));
+        worker.on('error', (error) => this.fail(error));
+        worker.on('exit', (code) => {
+          if (code !== 0) this.fail(new Error(`parse worker exited with code ${code}`));
+        });
+        // Kept alive only while a batch is out (see parse()): an idle worker must not keep
+        // the process running, e.g. after the consumer it serves failed to start.
+        if (this.pending.size === 0) worker.unref();
+        if (this.closed) worker.terminate().catch(() => {});
+        workers.push(worker);
+      }
+      return workers;
+    });
+    this.workers.catch((error: unknown) => this.fail(error));
   }
 
   /** Parse a batch on the next worker in turn; lines must all be of one source kind and name. */
@@ -474,12 +519,31 @@ export class ParseWorkers implements BatchParser {
 
   private send([request, transfer]: [ParseRequest, ArrayBuffer[]]): Promise<ParsedBatch> {
     const batch = request.batch;
-    const worker = this.workers[batch % this.workers.length]!;
-    if (this.pending.size === 0) for (const each of this.workers) each.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(batch, { resolve, reject });
-      worker.postMessage(request, transfer);
+      if (this.pending.size === 1) this.refWorkers();
+      this.workers.then(
+        (workers) => {
+          // Failed while the workers started: the batch was rejected with the rest.
+          if (!this.pending.has(batch)) return;
+          workers[batch % workers.length]!.postMessage(request, transfer);
+        },
+        () => {},
+      );
     });
+  }
+
+  /** The workers keep the process running while a batch is out, and only then. */
+  private refWorkers(): void {
+    this.workers.then(
+      (workers) => {
+        for (const worker of workers) {
+          if (this.pending.size > 0) worker.ref();
+          else worker.unref();
+        }
+      },
+      () => {},
+    );
   }
 
   /**
@@ -487,14 +551,20 @@ export class ParseWorkers implements BatchParser {
    * exit (see parse()) does not keep the process running until it is reported.
    */
   close(): void {
-    for (const worker of this.workers) worker.terminate().catch(() => {});
+    this.closed = true;
+    this.workers.then(
+      (workers) => {
+        for (const worker of workers) worker.terminate().catch(() => {});
+      },
+      () => {},
+    );
   }
 
   private settle(reply: ParseReply): void {
     const waiting = this.pending.get(reply.batch);
     if (waiting === undefined) return;
     this.pending.delete(reply.batch);
-    if (this.pending.size === 0) for (const each of this.workers) each.unref();
+    if (this.pending.size === 0) this.refWorkers();
     waiting.resolve(parsedFrom(reply));
   }
 
@@ -502,7 +572,7 @@ export class ParseWorkers implements BatchParser {
     this.failure ??= error;
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
-    for (const worker of this.workers) worker.unref();
+    this.refWorkers();
   }
 }
 

@@ -108,7 +108,17 @@ function lineBatch(lines: string[], firstOffset: number): LineBatch {
 }
 
 const onWorker = new ParseWorkers(1);
-afterAll(() => onWorker.close());
+// The same worker code loaded through tsx, module by module, instead of bundled.
+const onTsxWorker = new ParseWorkers(1, { entry: 'tsx' });
+afterAll(() => {
+  onWorker.close();
+  onTsxWorker.close();
+});
+
+it('starts parse workers from one bundled module unless asked to load through tsx', async () => {
+  expect(await onWorker.entry).toBe('bundle');
+  expect(await onTsxWorker.entry).toBe('tsx');
+});
 
 // Parsed on the pipeline's thread (server mode), or as encoded rows: on this thread (Kafka
 // by default) or on a worker thread (a file ingest): the same outcome.
@@ -116,6 +126,7 @@ describe.each([
   ['parsed as inputs arrive', undefined],
   ['parsed elsewhere into encoded rows', parseHere],
   ['parsed on a worker thread', onWorker],
+  ['parsed on a worker thread that loads its modules through tsx', onTsxWorker],
 ])('ingest pipeline, %s', (_mode, parser) => {
   let test: TestStore;
   beforeAll(async () => {

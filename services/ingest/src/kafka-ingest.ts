@@ -13,7 +13,7 @@ import { KafkaLiveState } from './kafka-live-state.ts';
 import { rereadStore } from './kafka-reread.ts';
 import { LiveBus } from './live-state.ts';
 import type { LineBatch } from './ndjson-source.ts';
-import { ParseWorkers, parseHere } from './parse-workers.ts';
+import { ParseWorkers, parseHere, parseWorkerCount } from './parse-workers.ts';
 import {
   addCounts,
   emptyCounts,
@@ -57,9 +57,9 @@ export interface KafkaIngestOptions {
   clientId?: string;
   /**
    * Worker threads that parse, fingerprint and encode the chunks (embedded store only;
-   * default 0: the same work on this thread). The scan's results come back and the live
-   * engine's events are built here; measured no faster on 2 CPUs, which have no idle time
-   * for a worker during an ingest (BENCHMARKS.md, Kafka → store, 2026-11-26 11:48).
+   * default: one where there are two CPUs or more, see `parseWorkerCount`; 0 does the same
+   * work on this thread). The scan's results come back and the live engine's events are
+   * built here.
    */
   parseWorkers?: number;
 }
@@ -103,7 +103,8 @@ export class KafkaIngest {
   private applying: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: KafkaIngestOptions) {
-    const workers = options.store.mode === 'embedded' ? (options.parseWorkers ?? 0) : 0;
+    const workers =
+      options.store.mode === 'embedded' ? parseWorkerCount(options.parseWorkers, 'kafka') : 0;
     this.parser = workers > 0 ? new ParseWorkers(workers) : undefined;
     // Embedded, a chunk is parsed and encoded as the parse workers do it, on this thread
     // unless workers are asked for: plain lines go from their bytes to their rows, and

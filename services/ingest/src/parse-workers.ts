@@ -578,9 +578,17 @@ export class ParseWorkers implements BatchParser {
 
 /**
  * Worker threads to parse on (config `parseWorkers`, CALLMON_PARSE_WORKERS; 0 parses on the
- * pipeline's thread): by default one per CPU, at most two, beside the main thread and the
- * engine's.
+ * pipeline's thread). By default, for a file, one per CPU, at most two: the pipeline's
+ * thread only reads, decides and writes. For Kafka, one where there are two CPUs or
+ * more: the consumer's thread also decodes the fetches and runs the live engine. On 2
+ * CPUs one worker was faster than none in 8 of 8 alternated runs and than two in 2 of 3
+ * (BENCHMARKS.md, Kafka → store).
  */
-export function parseWorkerCount(configured: number | undefined): number {
-  return configured ?? Math.min(2, availableParallelism());
+export function parseWorkerCount(
+  configured: number | undefined,
+  source: 'file' | 'kafka' = 'file',
+): number {
+  if (configured !== undefined) return configured;
+  const cpus = availableParallelism();
+  return source === 'file' ? Math.min(2, cpus) : Math.min(1, cpus - 1);
 }

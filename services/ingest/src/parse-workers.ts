@@ -581,8 +581,8 @@ export class ParseWorkers implements BatchParser {
  * pipeline's thread). By default, for a file, one per CPU, at most two: the pipeline's
  * thread only reads, decides and writes. For Kafka, one where there are two CPUs or
  * more: the consumer's thread also decodes the fetches and runs the live engine. On 2
- * CPUs one worker was faster than none in 8 of 8 alternated runs and than two in 2 of 3
- * (BENCHMARKS.md, Kafka → store).
+ * CPUs one worker was ≈ 6–7 % faster than none in medians (13 of 13 CLI pairs, 8 of 10
+ * bench pairs) and faster than two in 2 of 3 (BENCHMARKS.md, Kafka → store).
  */
 export function parseWorkerCount(
   configured: number | undefined,

@@ -3,9 +3,7 @@
  * imports this entry (`@callmon/store/rows`) instead of the store's, so that it loads
  * neither the engine nor the client it never uses.
  */
-import type { EventRecord } from './records.ts';
 import { writeEventRow, writePlainEventRow } from './records.ts';
-import type { RowBinaryWriter } from './row-binary.ts';
 
 export type { SourceKind } from './records.ts';
 export { RowBinaryWriter } from './row-binary.ts';
@@ -15,9 +13,7 @@ export { RowBinaryWriter } from './row-binary.ts';
  * what `insertEvents` writes for the record, built where the caller likes (a worker
  * thread parses, fingerprints and encodes while the store's thread decides and writes).
  */
-export function encodeEventRow(out: RowBinaryWriter, record: EventRecord): void {
-  writeEventRow(out, record);
-}
+export const encodeEventRow = writeEventRow;
 
 /**
  * {@link encodeEventRow} for a line `scanPlainEvent` (@callmon/events) has just accepted,

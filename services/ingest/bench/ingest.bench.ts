@@ -30,12 +30,13 @@
  * and NODE_OPTIONS=--max-semi-space-size=64 its young generation.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { childrenCpuMs } from './children-cpu.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const self = fileURLToPath(import.meta.url);
@@ -312,22 +313,6 @@ function run(command: string, args: string[], cwd = root): Promise<string> {
       else reject(new Error(`${args.slice(2, 4).join(' ')} exited with ${code}:\n${err}`));
     });
   });
-}
-
-/**
- * CPU time (user + system) of this process's finished children, from /proc/self/stat
- * (cutime + cstime: every child waited for, with its own waited-for children); NaN where
- * there is no /proc. Assumes the usual 100 clock ticks per second.
- */
-function childrenCpuMs(): number {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // Fields after the parenthesised command name; cutime and cstime are fields 16 and 17.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * 10;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 async function countLines(path: string): Promise<number> {

@@ -12,11 +12,11 @@
  * process is not waited for, so its CPU shows only in the wall clock).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ParseWorkers, type WorkerEntry } from '../src/parse-workers.ts';
+import { childrenCpuMs } from './children-cpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -105,11 +105,4 @@ function run(args: string[]): Promise<string> {
       code === 0 ? resolve(out) : reject(new Error(`start exited with ${code}`)),
     );
   });
-}
-
-/** CPU time (user + system) of this process's finished children, from /proc (100 ticks/s). */
-function childrenCpuMs(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * 10;
 }

@@ -457,15 +457,30 @@ export class IngestPipeline {
     if (parser === undefined) return this.addEach(lines, source);
     // Whatever `add` buffered goes first, in order.
     this.dispatchBuffer();
-    const token = lineBatchToken(lines, source);
     const withEvents = this.options.onDurable !== undefined;
+    this.dispatchLines(parser, lines, source, {}, withEvents).catch(ignore);
+    return this.inFlight.length > this.maxBatchesInFlight ? this.drain() : undefined;
+  }
+
+  /**
+   * One batch of lines to the parser, then look up → decide → write. The token is taken
+   * first: the parser may take the lines' buffer to another thread.
+   */
+  private dispatchLines(
+    parser: BatchParser,
+    lines: LineBatch,
+    source: LineSource,
+    options: BatchOptions,
+    withEvents: boolean,
+  ): Promise<BatchOutcome> {
+    const token = lineBatchToken(lines, source);
+    const count = lines.starts.length;
     const validated = parser
       .parseLines(lines, source, withEvents)
       .then((parsed) =>
         fromParsed(count, (index) => lineInput(parsed.lines, lines, source, index), parsed),
       );
-    this.dispatch(validated, token, {}, withEvents).catch(ignore);
-    return this.inFlight.length > this.maxBatchesInFlight ? this.drain() : undefined;
+    return this.dispatch(validated, token, options, withEvents);
   }
 
   /** {@link addLines} without a parser: the lines one input at a time. */
@@ -532,13 +547,7 @@ export class IngestPipeline {
       return this.submit(inputs, options);
     }
     if (this.failed) this.restart();
-    const token = lineBatchToken(lines, source);
-    const validated = parser
-      .parseLines(lines, source, true)
-      .then((parsed) =>
-        fromParsed(count, (index) => lineInput(parsed.lines, lines, source, index), parsed),
-      );
-    return this.dispatch(validated, token, options, true);
+    return this.dispatchLines(parser, lines, source, options, true);
   }
 
   /** After a failure: a fresh chain, begun once the old one has settled in full. */

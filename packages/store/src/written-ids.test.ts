@@ -76,6 +76,38 @@ describe('WrittenIds: which ids of a force this process may have written', () =>
     expect(await written.tracks('f1', none)).toBe(true);
   });
 
+  it('questions asked together wait for the first one’s answer instead of asking again', async () => {
+    const written = new WrittenIds();
+    let asked = 0;
+    let answer: (rows: number) => void = () => {};
+    const countRows = () => {
+      asked++;
+      return new Promise<number>((resolve) => (answer = resolve));
+    };
+    const first = written.tracks('f1', countRows);
+    const second = written.tracks('f1', countRows);
+    const third = written.tracks('f1', countRows);
+    answer(0);
+    expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
+    expect(asked).toBe(1);
+  });
+
+  it('when the first of questions asked together fails, the next asks again', async () => {
+    const written = new WrittenIds();
+    let asked = 0;
+    const first = written.tracks('f1', () => {
+      asked++;
+      return Promise.reject(new Error('engine busy'));
+    });
+    const second = written.tracks('f1', () => {
+      asked++;
+      return Promise.resolve(0);
+    });
+    await expect(first).rejects.toThrow('engine busy');
+    expect(await second).toBe(true);
+    expect(asked).toBe(2);
+  });
+
   it('forces are tracked separately', async () => {
     const written = new WrittenIds();
     await written.tracks('f1', none);

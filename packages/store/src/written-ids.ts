@@ -57,8 +57,11 @@ function hashId(id: string): void {
 }
 
 type ForceState =
-  /** Asked whether it has rows; the answer is pending. `insertedMeanwhile`: a write raced it. */
-  | { kind: 'probing'; insertedMeanwhile: boolean }
+  /**
+   * Asked whether it has rows; the answer is pending (`answered` settles with it, either
+   * way). `insertedMeanwhile`: a write raced it.
+   */
+  | { kind: 'probing'; insertedMeanwhile: boolean; answered: Promise<void> }
   /** Had no rows when asked, before this process wrote any: `filters` hold every id since. */
   | { kind: 'fresh'; filters: BloomFilter[] }
   /** Had rows, or was written before it was asked about: the engine answers for it. */
@@ -73,14 +76,29 @@ export class WrittenIds {
    */
   async tracks(force: string, countRows: () => Promise<number>): Promise<boolean> {
     let state = this.#forces.get(force);
+    // Look-ups sent together (the first batches of a file, the first chunks of several
+    // partitions) wait for the one question rather than each asking the engine about
+    // every id; if it fails, the next asks again.
+    while (state?.kind === 'probing') {
+      await state.answered;
+      state = this.#forces.get(force);
+    }
     if (state === undefined) {
-      const probe: ForceState = { kind: 'probing', insertedMeanwhile: false };
+      let answer = () => {};
+      const probe: ForceState = {
+        kind: 'probing',
+        insertedMeanwhile: false,
+        answered: new Promise((resolve) => {
+          answer = resolve;
+        }),
+      };
       this.#forces.set(force, probe);
       let rows: number;
       try {
         rows = await countRows();
       } catch (error) {
         this.#forces.delete(force);
+        answer();
         throw error;
       }
       state =
@@ -88,6 +106,7 @@ export class WrittenIds {
           ? { kind: 'fresh', filters: [new BloomFilter()] }
           : { kind: 'stored' };
       this.#forces.set(force, state);
+      answer();
     }
     return state.kind === 'fresh';
   }

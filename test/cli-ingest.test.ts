@@ -102,4 +102,25 @@ describe('callmon ingest', () => {
     expect(badEnv.status).toBe(2);
     expect(badEnv.stderr).toContain('CALLMON_BATCH_ROWS');
   });
+
+  it('answers a data folder it cannot create with its path and exit 1', () => {
+    // Not a crash with a stack trace: the reason, and no summary.
+    const notAFolder = join(dir, 'not-a-folder');
+    writeFileSync(notAFolder, 'a file\n');
+    const run = callmon([
+      'ingest',
+      '--file',
+      file,
+      '--data-dir',
+      join(notAFolder, 'data'),
+      '--summary',
+      'json',
+    ]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      `callmon ingest: ENOTDIR: not a directory, mkdir '${join(notAFolder, 'data')}'`,
+    );
+    expect(run.stderr).not.toContain('unexpected failure');
+    expect(run.stdout).toBe('');
+  });
 });

@@ -14,7 +14,8 @@ export const COMMANDS: Record<string, Command> = {
   ingest: {
     summary: 'ingest an NDJSON file, or consume the Kafka events topic, into the store',
     run: async (argv, io) => {
-      const { ingestCommand } = await import('@callmon/ingest');
+      // Only the command's own module: a file ingest loads no Kafka client.
+      const { ingestCommand } = await import('@callmon/ingest/command');
       return ingestCommand(argv, io, {
         // The CLI sees every service: it lends ingest the api's live-topic publisher.
         publishLive: async ({ brokers, topic, ingest, log }) => {

@@ -11,6 +11,8 @@ function usage(): string {
   return `Usage: callmon <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`callmon <command> --help\` for a command's options.\n`;
 }
 
+const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS']);
+
 /** The `callmon` CLI: returns the process exit code (0 ok, 1 failed, 2 usage error). */
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -37,7 +39,8 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
       return 2;
     }
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    // A missing or unusable file or folder named by the user (e.g. --data-dir under a file).
+    if (FILE_ERRORS.has(code ?? '')) {
       io.stderr.write(`callmon ${name}: ${(error as Error).message}\n`);
       return 1;
     }

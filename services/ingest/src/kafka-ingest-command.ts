@@ -10,6 +10,7 @@ import {
 import { LIVE_TOPIC, parseBrokers } from '@callmon/queue';
 import { openStore, type Store } from '@callmon/store';
 import type { Logger } from 'pino';
+import { DEFAULT_KAFKA_GROUP } from './ingest-command.ts';
 import { KafkaIngest } from './kafka-ingest.ts';
 import { renderIngestMetrics, serveIngestMetrics } from './kafka-metrics-endpoint.ts';
 import { createLog } from './log.ts';
@@ -44,8 +45,6 @@ export interface KafkaIngestHooks {
     log: Logger;
   }) => Promise<() => Promise<void>>;
 }
-
-export const DEFAULT_GROUP = 'callmon-ingest';
 
 /**
  * `callmon ingest --kafka`: consume the events topic into the store until stopped
@@ -88,7 +87,7 @@ export async function kafkaIngestCommand(
   const policy = await loadPolicy(flags.policy ?? config.policyFile);
   // A long-running service: its progress (assignments, metrics) is logged at info.
   const log = createLog(config.logLevel, 'ingest');
-  const group = flags.group ?? DEFAULT_GROUP;
+  const group = flags.group ?? DEFAULT_KAFKA_GROUP;
 
   let store: Store;
   try {

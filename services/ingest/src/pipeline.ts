@@ -15,7 +15,6 @@ import type {
   Store,
 } from '@callmon/store';
 import type { Logger } from 'pino';
-import { FirstCopies, idHash } from './first-copies.ts';
 import type { LineBatch } from './ndjson-source.ts';
 import { eventOf, fingerprintOf, type ParsedBatch } from './parse-workers.ts';
 
@@ -335,8 +334,8 @@ const MAX_BATCHES_IN_FLIGHT = 2;
 interface Decided {
   events: Valid[];
   rejected: RejectedRecord[];
-  /** Its dispatch number: the first copies it decided are the batch's in {@link FirstCopies}. */
-  batch: number;
+  /** The first copies it added to {@link IngestPipeline.firstCopies}: a map, and the ids. */
+  added: Array<[Map<string, string | Valid>, string[]]>;
 }
 
 /** What one batch handed on with {@link IngestPipeline.submit} came to, once durable. */
@@ -354,13 +353,19 @@ export interface BatchOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const NO_DECISION: Decided = { events: [], rejected: [], batch: 0 };
+const NO_DECISION: Decided = { events: [], rejected: [], added: [] };
 const ignore = () => {};
 
-/** A batch's first copies, to forget once the batch `after` (a dispatch number) is decided. */
+/**
+ * The first copy of each id, by force then id: its fingerprint, or the input itself
+ * (whose fingerprint is worked out only if a repeat comes to compare with it).
+ */
+type FirstCopies = Map<string, Map<string, string | Valid>>;
+
+/** First copies to forget once the batch `after` (a dispatch number) is decided. */
 interface Retiring {
   after: number;
-  batch: number;
+  added: Decided['added'];
 }
 
 /** What the store held of a batch's ids: the first copy's fingerprint, by force then id. */
@@ -386,13 +391,13 @@ export class IngestPipeline {
   private readonly inFlight: Promise<void>[] = [];
   /**
    * The first copies decided by batches whose ids a later batch's store look-up may not
-   * see: not yet durable, or durable only after that look-up was sent. Each copy is the
-   * stored copy's fingerprint, or the input itself (whose fingerprint is worked out only
-   * if a repeat comes to compare). A durable batch's copies are forgotten once every
-   * batch dispatched before it became durable is decided — from then on the store
-   * answers for its ids, and this run keeps nothing per event.
+   * see: not yet durable, or durable only after that look-up was sent. Decisions consult
+   * this one map (one probe a line, whatever the number of batches in flight); a durable
+   * batch's entries are forgotten once every batch dispatched before it became durable
+   * is decided — from then on the store answers for them, and this run keeps nothing
+   * per event.
    */
-  private recentCopies = new FirstCopies<string | Valid>();
+  private firstCopies: FirstCopies = new Map();
   private retiring: Retiring[] = [];
   /** Batches dispatched so far, and the number of the last one decided. */
   private dispatched = 0;
@@ -549,7 +554,7 @@ export class IngestPipeline {
   private restart(): void {
     const settled = this.writing.then(ignore, ignore);
     this.failed = false;
-    this.recentCopies = new FirstCopies();
+    this.firstCopies = new Map();
     this.retiring = [];
     this.deciding = settled.then(() => NO_DECISION);
     this.writing = settled;
@@ -616,7 +621,7 @@ export class IngestPipeline {
       const outcome = await decided;
       const result = await this.write(outcome, token, (await parsed).length, options, withEvents);
       // Batches dispatched up to now may have sent their look-ups before this write.
-      this.retiring.push({ after: this.dispatched, batch: outcome.batch });
+      this.retiring.push({ after: this.dispatched, added: outcome.added });
       this.forgetRetired();
       return result;
     })();
@@ -692,21 +697,25 @@ export class IngestPipeline {
   /** Forget the first copies of durable batches that no decision still to come needs. */
   private forgetRetired(): void {
     while (this.retiring.length > 0 && this.retiring[0]!.after <= this.decidedUpTo) {
-      this.recentCopies.forget(this.retiring.shift()!.batch);
+      for (const [copies, ids] of this.retiring.shift()!.added) {
+        for (const id of ids) copies.delete(id);
+      }
     }
   }
 
   /**
    * First copy wins: against earlier lines of this batch, earlier batches whose ids
-   * this batch's look-up may not have seen ({@link recentCopies}), and what the store
+   * this batch's look-up may not have seen ({@link firstCopies}), and what the store
    * held when the look-up was sent.
    */
   private decide(validated: readonly Validated[], number: number, stored: StoredCopies): Decided {
     const events: Valid[] = [];
     const rejected: RejectedRecord[] = [];
-    const copies = this.recentCopies;
-    // What the store held of the previous line's force: a batch is mostly one force.
+    const added: Decided['added'] = [];
+    // The maps of the force of the previous line: a batch is mostly one force.
     let force: string | undefined;
+    let seen = new Map<string, string | Valid>();
+    let addedIds: string[] = [];
     let known: Map<string, string> | undefined;
     for (const item of validated) {
       if (!item.ok) {
@@ -716,13 +725,26 @@ export class IngestPipeline {
       const { id } = item;
       if (item.force !== force) {
         force = item.force;
+        let copies = this.firstCopies.get(force);
+        if (copies === undefined) {
+          copies = new Map();
+          this.firstCopies.set(force, copies);
+        }
+        seen = copies;
+        const entry = added.find(([map]) => map === copies);
+        if (entry === undefined) {
+          addedIds = [];
+          added.push([copies, addedIds]);
+        } else {
+          addedIds = entry[1];
+        }
         known = stored.get(force);
       }
-      const hash = idHash(id);
-      let first = copies.get(force, id, hash);
+      let first = seen.get(id);
       if (first === undefined) {
         first = known?.get(id);
-        copies.add(force, id, hash, first ?? item, number);
+        seen.set(id, first ?? item);
+        addedIds.push(id);
       }
       if (first === undefined) {
         events.push(item);
@@ -747,7 +769,7 @@ export class IngestPipeline {
     }
     this.decidedUpTo = number;
     this.forgetRetired();
-    return { events, rejected, batch: number };
+    return { events, rejected, added };
   }
 
   private async store(

@@ -1,3 +1,8 @@
+/**
+ * `callmon ingest`. Also the package's `@callmon/ingest/command` entry, which the CLI
+ * imports instead of the whole package: a file ingest then loads no Kafka client
+ * (`kafka-ingest-command.ts` is imported only for `--kafka`).
+ */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {

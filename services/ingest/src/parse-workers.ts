@@ -521,7 +521,7 @@ export class ParseWorkers implements BatchParser {
     const batch = request.batch;
     return new Promise((resolve, reject) => {
       this.pending.set(batch, { resolve, reject });
-      if (this.pending.size === 1) this.refWorkers();
+      if (this.pending.size === 1) this.matchWorkerRefs();
       this.workers.then(
         (workers) => {
           // Failed while the workers started: the batch was rejected with the rest.
@@ -534,7 +534,7 @@ export class ParseWorkers implements BatchParser {
   }
 
   /** The workers keep the process running while a batch is out, and only then. */
-  private refWorkers(): void {
+  private matchWorkerRefs(): void {
     this.workers.then(
       (workers) => {
         for (const worker of workers) {
@@ -564,7 +564,7 @@ export class ParseWorkers implements BatchParser {
     const waiting = this.pending.get(reply.batch);
     if (waiting === undefined) return;
     this.pending.delete(reply.batch);
-    if (this.pending.size === 0) this.refWorkers();
+    if (this.pending.size === 0) this.matchWorkerRefs();
     waiting.resolve(parsedFrom(reply));
   }
 
@@ -572,7 +572,7 @@ export class ParseWorkers implements BatchParser {
     this.failure ??= error;
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
-    this.refWorkers();
+    this.matchWorkerRefs();
   }
 }
 

@@ -1,0 +1,167 @@
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * kafkajs decodes every record it fetches through patches/kafkajs@2.2.4.patch (one pass
+ * over the batch, offsets and timestamps as numbers, the original decoder for anything
+ * outside that). These tests encode record batches with kafkajs's own encoder and check
+ * that the consumer's decoder gives back exactly what was encoded: the expected offsets
+ * and timestamps are computed here with BigInt from the batch's inputs, not by kafkajs.
+ */
+const require = createRequire(import.meta.url);
+const kafkajsMain = require.resolve('kafkajs');
+const internal = (path: string) => require(kafkajsMain.replace(/index\.js$/, path));
+
+const { RecordBatch } = internal('src/protocol/recordBatch/v0/index.js');
+const Record = internal('src/protocol/recordBatch/record/v0/index.js');
+const decodeRecordBatch = internal('src/protocol/recordBatch/v0/decoder.js');
+const Decoder = internal('src/protocol/decoder.js');
+const Long = internal('src/utils/long.js');
+const { Types: Compression } = internal('src/protocol/message/compression/index.js');
+
+interface Input {
+  timestampDelta: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | Buffer[]>;
+}
+
+interface DecodedRecord {
+  magicByte: number;
+  attributes: number;
+  timestamp: string;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | Buffer[]>;
+  isControlRecord: boolean;
+}
+
+async function roundTrip(
+  firstOffset: bigint,
+  firstTimestamp: bigint,
+  inputs: Input[],
+  compression = Compression.None,
+): Promise<DecodedRecord[]> {
+  const records = inputs.map((input, offsetDelta) =>
+    Record({
+      offsetDelta,
+      timestampDelta: Long.fromValue(BigInt(input.timestampDelta)),
+      key: input.key,
+      value: input.value,
+      headers: input.headers,
+    }),
+  );
+  const encoded = await RecordBatch({
+    compression,
+    firstOffset: Long.fromValue(firstOffset),
+    firstTimestamp: Long.fromValue(firstTimestamp),
+    maxTimestamp: Long.fromValue(firstTimestamp),
+    lastOffsetDelta: Math.max(0, inputs.length - 1),
+    records,
+  });
+  const batch = await decodeRecordBatch(new Decoder(encoded.buffer));
+  return batch.records;
+}
+
+function expectRecords(
+  decoded: DecodedRecord[],
+  firstOffset: bigint,
+  firstTimestamp: bigint,
+  inputs: Input[],
+): void {
+  expect(decoded).toHaveLength(inputs.length);
+  inputs.forEach((input, index) => {
+    const record = decoded[index]!;
+    expect(record.offset).toBe((firstOffset + BigInt(index)).toString());
+    expect(record.timestamp).toBe((firstTimestamp + BigInt(input.timestampDelta)).toString());
+    expect(record.key === null ? null : [...record.key]).toEqual(
+      input.key === null ? null : [...input.key],
+    );
+    expect(record.value === null ? null : [...record.value]).toEqual(
+      input.value === null ? null : [...input.value],
+    );
+    const headers = Object.fromEntries(
+      Object.entries(record.headers).map(([key, value]) => [
+        key,
+        Array.isArray(value) ? value.map((part) => part.toString('hex')) : value.toString('hex'),
+      ]),
+    );
+    const expected = Object.fromEntries(
+      Object.entries(input.headers).map(([key, value]) => [
+        key,
+        Array.isArray(value) ? value.map((part) => part.toString('hex')) : value.toString('hex'),
+      ]),
+    );
+    expect(headers).toEqual(expected);
+    expect(record.magicByte).toBe(2);
+    expect(record.attributes).toBe(0);
+    expect(record.isControlRecord).toBe(false);
+  });
+}
+
+const bytes = fc.uint8Array({ maxLength: 300 }).map((array) => Buffer.from(array));
+const input: fc.Arbitrary<Input> = fc.record({
+  timestampDelta: fc.oneof(fc.integer({ min: -5_000_000, max: 5_000_000 }), fc.constant(0)),
+  key: fc.option(bytes, { nil: null }),
+  value: fc.option(bytes, { nil: null }),
+  headers: fc.oneof(
+    { weight: 3, arbitrary: fc.constant({}) },
+    {
+      weight: 1,
+      arbitrary: fc.dictionary(
+        // Not names of Object.prototype: kafkajs folds headers into a plain object.
+        fc.stringMatching(/^x-[a-z]{1,6}$/),
+        fc.oneof(bytes, fc.array(bytes, { minLength: 2, maxLength: 3 })),
+        { maxKeys: 3 },
+      ),
+    },
+  ),
+});
+
+describe('record decoding (kafkajs with the callmon patch)', () => {
+  it('is the patched kafkajs that is installed', () => {
+    expect(kafkajsMain).toMatch(/kafkajs@2\.2\.4_patch_hash=/);
+  });
+
+  it('gives back every record as encoded: offsets, timestamps, keys, values, headers', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.bigInt({ min: 0n, max: 10n ** 12n }),
+          // Beyond what a double holds exactly: decoded the original way.
+          fc.bigInt({ min: 2n ** 53n - 100n, max: 2n ** 62n }),
+        ),
+        fc.oneof(fc.bigInt({ min: 1_600_000_000_000n, max: 1_900_000_000_000n }), fc.constant(-1n)),
+        fc.array(input, { minLength: 0, maxLength: 40 }),
+        async (firstOffset, firstTimestamp, inputs) => {
+          const decoded = await roundTrip(firstOffset, firstTimestamp, inputs);
+          expectRecords(decoded, firstOffset, firstTimestamp, inputs);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('decodes compressed batches the same', async () => {
+    const inputs: Input[] = Array.from({ length: 50 }, (_, index) => ({
+      timestampDelta: index * 7 - 100,
+      key: Buffer.from(`force-${index % 3}`),
+      value: Buffer.from(JSON.stringify({ v: 1, id: `e${index}`, at: 1_700_000_000_000 + index })),
+      headers: index % 10 === 0 ? ({ trace: Buffer.from(String(index)) } as Input['headers']) : {},
+    }));
+    const decoded = await roundTrip(1_234_567n, 1_700_000_000_000n, inputs, Compression.GZIP);
+    expectRecords(decoded, 1_234_567n, 1_700_000_000_000n, inputs);
+  });
+
+  it('keys and values share the fetched bytes, as kafkajs hands them over', async () => {
+    const inputs: Input[] = [
+      { timestampDelta: 0, key: Buffer.from('k1'), value: Buffer.from('v1'), headers: {} },
+      { timestampDelta: 5, key: null, value: Buffer.from('value two'), headers: {} },
+    ];
+    const [first, second] = await roundTrip(40n, 1_700_000_000_000n, inputs);
+    expect(first!.value!.buffer).toBe(second!.value!.buffer);
+    expect(first!.key!.toString()).toBe('k1');
+  });
+});

@@ -14,6 +14,7 @@ import { DEFAULT_KAFKA_GROUP } from './ingest-command.ts';
 import { KafkaIngest } from './kafka-ingest.ts';
 import { renderIngestMetrics, serveIngestMetrics } from './kafka-metrics-endpoint.ts';
 import { createLog } from './log.ts';
+import { ParseWorkers, parseWorkerCount } from './parse-workers.ts';
 import { emptyCounts, type IngestCounts } from './pipeline.ts';
 import { loadPolicy } from './policy-file.ts';
 import { systemClock } from './system-clock.ts';
@@ -89,10 +90,17 @@ export async function kafkaIngestCommand(
   const log = createLog(config.logLevel, 'ingest');
   const group = flags.group ?? DEFAULT_KAFKA_GROUP;
 
+  const target = storeTarget(config);
+  // The parse workers start while the store opens (each takes a few hundred milliseconds),
+  // so that they are ready when the first fetch arrives; only the embedded store takes
+  // their encoded rows.
+  const workers = 'dataDir' in target ? parseWorkerCount(config.parseWorkers, 'kafka') : 0;
+  const parser = workers > 0 ? new ParseWorkers(workers) : undefined;
   let store: Store;
   try {
-    store = await openStore(storeTarget(config));
+    store = await openStore(target);
   } catch (error) {
+    parser?.close();
     // Named without credentials: a URL may carry a user and password.
     io.stderr.write(
       `callmon ingest: cannot open ${describeStoreTarget(config)}: ${(error as Error).message}\n`,
@@ -121,7 +129,7 @@ export async function kafkaIngestCommand(
       policy,
       batchRows: config.batchRows ?? DEFAULT_BATCH_ROWS.stream,
       sessionTimeoutMs: config.kafkaSessionTimeoutMs,
-      ...(config.parseWorkers === undefined ? {} : { parseWorkers: config.parseWorkers }),
+      ...(parser === undefined ? { parseWorkers: 0 } : { parser }),
       ...(idleMs === undefined ? {} : { idleMs }),
     });
     if (flags.publishLive === true && hooks.publishLive !== undefined) {

@@ -62,6 +62,12 @@ export interface KafkaIngestOptions {
    * built here.
    */
   parseWorkers?: number;
+  /**
+   * Parse workers started already (the command starts them while the store opens, so that
+   * they are ready for the first fetch), instead of `parseWorkers` started here; embedded
+   * store only. The ingest closes them when it stops.
+   */
+  parser?: ParseWorkers;
 }
 
 /** What the Kafka ingest exposes about itself, for logs, tests and a metrics endpoint. */
@@ -103,9 +109,14 @@ export class KafkaIngest {
   private applying: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly options: KafkaIngestOptions) {
+    if (options.parser !== undefined && options.store.mode !== 'embedded') {
+      throw new Error('parse workers encode rows for the embedded store only');
+    }
     const workers =
-      options.store.mode === 'embedded' ? parseWorkerCount(options.parseWorkers, 'kafka') : 0;
-    this.parser = workers > 0 ? new ParseWorkers(workers) : undefined;
+      options.parser !== undefined || options.store.mode !== 'embedded'
+        ? 0
+        : parseWorkerCount(options.parseWorkers, 'kafka');
+    this.parser = options.parser ?? (workers > 0 ? new ParseWorkers(workers) : undefined);
     // Embedded, a chunk is parsed and encoded as the parse workers do it, on this thread
     // unless workers are asked for: plain lines go from their bytes to their rows, and
     // their events (for the live engine) are built from the same scan.
@@ -136,23 +147,28 @@ export class KafkaIngest {
       brokers: options.brokers,
       clientId: options.clientId ?? 'callmon-ingest',
     });
-    ingest.consumer = await BatchConsumer.start({
-      kafka,
-      groupId: options.groupId,
-      topic: options.topic,
-      chunkMessages: options.batchRows,
-      partitionsAtOnce: PARTITIONS_AT_ONCE,
-      handle: (chunk, context) => ingest.ingestChunk(chunk, context),
-      onCommitted: (_chunk, counts) => ingest.add(counts),
-      onAssignment: (partitions) => ingest.liveState.assigned(partitions),
-      log: options.log,
-      ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
-      ...(options.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.maxBackoffMs }),
-      ...(options.sessionTimeoutMs === undefined
-        ? {}
-        : { sessionTimeoutMs: options.sessionTimeoutMs }),
-      now: () => options.clock.now(),
-    });
+    try {
+      ingest.consumer = await BatchConsumer.start({
+        kafka,
+        groupId: options.groupId,
+        topic: options.topic,
+        chunkMessages: options.batchRows,
+        partitionsAtOnce: PARTITIONS_AT_ONCE,
+        handle: (chunk, context) => ingest.ingestChunk(chunk, context),
+        onCommitted: (_chunk, counts) => ingest.add(counts),
+        onAssignment: (partitions) => ingest.liveState.assigned(partitions),
+        log: options.log,
+        ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
+        ...(options.maxBackoffMs === undefined ? {} : { maxBackoffMs: options.maxBackoffMs }),
+        ...(options.sessionTimeoutMs === undefined
+          ? {}
+          : { sessionTimeoutMs: options.sessionTimeoutMs }),
+        now: () => options.clock.now(),
+      });
+    } catch (error) {
+      ingest.parser?.close();
+      throw error;
+    }
     ingest.timers.push(
       // Deadlines pass on the wall clock: a ringing 999 call's breach is due at +10 s
       // whether or not another event arrives, so engine time moves every tick. A tick

@@ -244,6 +244,39 @@ describe.skipIf(skip)('BatchConsumer', () => {
     expect(await committed(topic, groupId)).toBe(250);
   }, 60_000);
 
+  it('at the log’s end, a short chunk waits for the one before: one in the handler, the next gathers what arrives', async () => {
+    const { topic, groupId } = await topicWith(1);
+    let inHandler = 0;
+    let most = 0;
+    const sizes: number[] = [];
+    const consumer = await member(topic, groupId, {
+      maxWaitTimeMs: 50,
+      handle: async (chunk) => {
+        inHandler++;
+        most = Math.max(most, inHandler);
+        sizes.push(chunk.messages.length);
+        await new Promise((resolve) => setTimeout(resolve, 300)); // a slow store write
+        inHandler--;
+      },
+    });
+    // A live stream's tail: one message every 20 ms, far below a chunk of 100.
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let index = 1; index < 60; index++) {
+      await producer.send({ topic, messages: [{ value: `m${index}` }] });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await producer.disconnect();
+    while ((await committed(topic, groupId).catch(() => -1)) < 60) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await consumer.stop();
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(60);
+    // Two short chunks in the handler at once would each be a write of a few messages.
+    expect(most).toBe(1);
+    expect(Math.max(...sizes)).toBeGreaterThan(5);
+  }, 60_000);
+
   it('a missing topic is an error naming it', async () => {
     await expect(
       BatchConsumer.start({

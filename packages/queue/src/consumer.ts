@@ -15,7 +15,8 @@ import { TopicMissingError } from './producer.ts';
  * offset-aligned chunks, and commits a chunk's offsets only once the handler says it is
  * durable and every chunk before it in the partition is committed, so what is committed
  * is always a contiguous prefix of the partition. Up to two chunks of a partition are in
- * the handler at once (one validated while the one before is written), and they finish
+ * the handler at once (one validated while the one before is written; one only at the
+ * partition's end, where chunks are cut short), and they finish
  * after kafkajs's `eachBatch` has returned: kafkajs starts the next fetch only once every
  * batch of the last one is done, so the fetch now runs while they are written. A fetch
  * that ends inside a chunk keeps those messages until the next one brings the rest: a
@@ -388,7 +389,14 @@ export class BatchConsumer<R = void> {
       let handed = 0;
       for (const [index, chunk] of chunks.entries()) {
         const { messages } = chunk;
-        while (state.settling.length >= CHUNKS_IN_FLIGHT) await state.settling[0];
+        // A chunk cut short at the partition's end (a live stream's tail) waits for the one
+        // before to settle, and so does the next fetch: at a few hundred events a second,
+        // a fetch at once would bring a few dozen events, each batch a store write with
+        // its own fixed cost, and the writes would queue up behind one another.
+        const tail =
+          atEnd && index === chunks.length - 1 && !endsSlot(messages, this.options.chunkMessages);
+        const inFlight = tail ? 1 : CHUNKS_IN_FLIGHT;
+        while (state.settling.length >= inFlight) await state.settling[0];
         if (this.stopping !== undefined || !isRunning() || isStale() || state.stale) break;
         // Say which chunks are begun before writing this one (the committed offset does not
         // move), so that whoever reads the partition next after a crash cuts them the same.

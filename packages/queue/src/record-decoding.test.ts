@@ -65,6 +65,15 @@ async function roundTrip(
   return batch.records;
 }
 
+/** Headers with their values as hex, to compare by content. */
+const hexHeaders = (headers: Record<string, Buffer | Buffer[]>) =>
+  Object.fromEntries(
+    Object.entries(headers).map(([key, value]) => [
+      key,
+      Array.isArray(value) ? value.map((part) => part.toString('hex')) : value.toString('hex'),
+    ]),
+  );
+
 function expectRecords(
   decoded: DecodedRecord[],
   firstOffset: bigint,
@@ -82,19 +91,7 @@ function expectRecords(
     expect(record.value === null ? null : [...record.value]).toEqual(
       input.value === null ? null : [...input.value],
     );
-    const headers = Object.fromEntries(
-      Object.entries(record.headers).map(([key, value]) => [
-        key,
-        Array.isArray(value) ? value.map((part) => part.toString('hex')) : value.toString('hex'),
-      ]),
-    );
-    const expected = Object.fromEntries(
-      Object.entries(input.headers).map(([key, value]) => [
-        key,
-        Array.isArray(value) ? value.map((part) => part.toString('hex')) : value.toString('hex'),
-      ]),
-    );
-    expect(headers).toEqual(expected);
+    expect(hexHeaders(record.headers)).toEqual(hexHeaders(input.headers));
     expect(record.magicByte).toBe(2);
     expect(record.attributes).toBe(0);
     expect(record.isControlRecord).toBe(false);

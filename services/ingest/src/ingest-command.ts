@@ -19,7 +19,7 @@ import { openStore, type Store } from '@callmon/store';
 import type { KafkaIngestHooks } from './kafka-ingest-command.ts';
 import { createLog } from './log.ts';
 import { openNdjson, readNdjsonBatches } from './ndjson-source.ts';
-import { ParseWorkers, parseWorkerCount } from './parse-workers.ts';
+import { startParseWorkers } from './parse-workers.ts';
 import { type IngestCounts, IngestPipeline } from './pipeline.ts';
 import { Progress } from './progress.ts';
 import { systemClock } from './system-clock.ts';
@@ -149,8 +149,7 @@ export async function ingestCommand(
   const target = storeTarget(config);
   // Parsing on worker threads needs the embedded store's batch files (RowBinary rows).
   // The workers start while the store opens: both take a few hundred milliseconds.
-  const workers = 'dataDir' in target ? parseWorkerCount(config.parseWorkers) : 0;
-  const parser = workers > 0 ? new ParseWorkers(workers) : undefined;
+  const parser = startParseWorkers('dataDir' in target, config.parseWorkers, 'file');
   let store: Store;
   try {
     store = await openStore(target);
@@ -164,7 +163,7 @@ export async function ingestCommand(
     log,
     clock: systemClock,
     batchRows,
-    ...(parser === undefined ? {} : { parser, maxBatchesInFlight: workers + 2 }),
+    ...(parser === undefined ? {} : { parser, maxBatchesInFlight: parser.count + 2 }),
   });
   const progress = new Progress(process.stderr, size);
   let lines = 0;

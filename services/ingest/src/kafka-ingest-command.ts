@@ -14,7 +14,7 @@ import { DEFAULT_KAFKA_GROUP } from './ingest-command.ts';
 import { KafkaIngest } from './kafka-ingest.ts';
 import { renderIngestMetrics, serveIngestMetrics } from './kafka-metrics-endpoint.ts';
 import { createLog } from './log.ts';
-import { ParseWorkers, parseWorkerCount } from './parse-workers.ts';
+import { startParseWorkers } from './parse-workers.ts';
 import { emptyCounts, type IngestCounts } from './pipeline.ts';
 import { loadPolicy } from './policy-file.ts';
 import { systemClock } from './system-clock.ts';
@@ -91,11 +91,8 @@ export async function kafkaIngestCommand(
   const group = flags.group ?? DEFAULT_KAFKA_GROUP;
 
   const target = storeTarget(config);
-  // The parse workers start while the store opens (each takes a few hundred milliseconds),
-  // so that they are ready when the first fetch arrives; only the embedded store takes
-  // their encoded rows.
-  const workers = 'dataDir' in target ? parseWorkerCount(config.parseWorkers, 'kafka') : 0;
-  const parser = workers > 0 ? new ParseWorkers(workers) : undefined;
+  // Started while the store opens, so that they are ready when the first fetch arrives.
+  const parser = startParseWorkers('dataDir' in target, config.parseWorkers, 'kafka');
   let store: Store;
   try {
     store = await openStore(target);

@@ -13,7 +13,7 @@ import { KafkaLiveState } from './kafka-live-state.ts';
 import { rereadStore } from './kafka-reread.ts';
 import { LiveBus } from './live-state.ts';
 import type { LineBatch } from './ndjson-source.ts';
-import { ParseWorkers, parseHere, parseWorkerCount } from './parse-workers.ts';
+import { type ParseWorkers, parseHere, startParseWorkers } from './parse-workers.ts';
 import {
   addCounts,
   emptyCounts,
@@ -112,11 +112,9 @@ export class KafkaIngest {
     if (options.parser !== undefined && options.store.mode !== 'embedded') {
       throw new Error('parse workers encode rows for the embedded store only');
     }
-    const workers =
-      options.parser !== undefined || options.store.mode !== 'embedded'
-        ? 0
-        : parseWorkerCount(options.parseWorkers, 'kafka');
-    this.parser = options.parser ?? (workers > 0 ? new ParseWorkers(workers) : undefined);
+    this.parser =
+      options.parser ??
+      startParseWorkers(options.store.mode === 'embedded', options.parseWorkers, 'kafka');
     // Embedded, a chunk is parsed and encoded as the parse workers do it, on this thread
     // unless workers are asked for: plain lines go from their bytes to their rows, and
     // their events (for the live engine) are built from the same scan.

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { parseWorkerCount } from './parse-workers.ts';
+import { ParseWorkers, parseWorkerCount, startParseWorkers } from './parse-workers.ts';
 
 describe('parse worker count', () => {
   const cpus = availableParallelism();
@@ -19,5 +19,23 @@ describe('parse worker count', () => {
 
   it('defaults to one for Kafka, none on a single CPU (its thread decodes and evaluates too)', () => {
     expect(parseWorkerCount(undefined, 'kafka')).toBe(cpus > 1 ? 1 : 0);
+  });
+});
+
+describe('starting parse workers for an ingest', () => {
+  it('starts none for a server store, whatever the configuration (its rows are not batch files)', () => {
+    expect(startParseWorkers(false, 2, 'file')).toBeUndefined();
+    expect(startParseWorkers(false, undefined, 'kafka')).toBeUndefined();
+  });
+
+  it('starts none when the configuration says 0, and the configured number otherwise', () => {
+    expect(startParseWorkers(true, 0, 'kafka')).toBeUndefined();
+    const parser = startParseWorkers(true, 2, 'kafka');
+    try {
+      expect(parser).toBeInstanceOf(ParseWorkers);
+      expect(parser?.count).toBe(2);
+    } finally {
+      parser?.close();
+    }
   });
 });

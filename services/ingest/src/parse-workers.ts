@@ -481,7 +481,10 @@ export class ParseWorkers implements BatchParser {
   private closed = false;
 
   /** Starts `count` workers (batches sent meanwhile wait for them). */
-  constructor(count: number, options: { entry?: WorkerEntry } = {}) {
+  constructor(
+    readonly count: number,
+    options: { entry?: WorkerEntry } = {},
+  ) {
     const source = workerSource(options.entry ?? 'bundle');
     this.entry = source.then((code) => (typeof code === 'string' ? 'tsx' : 'bundle'));
     this.workers = source.then((code) => {
@@ -591,4 +594,19 @@ export function parseWorkerCount(
   if (configured !== undefined) return configured;
   const cpus = availableParallelism();
   return source === 'file' ? Math.min(2, cpus) : Math.min(1, cpus - 1);
+}
+
+/**
+ * The parse workers an ingest starts: none unless its store is embedded (they encode rows
+ * for the embedded store's batch files), else {@link parseWorkerCount} of them; undefined
+ * for none (the pipeline's thread parses). Callers start them early, while the store
+ * opens, since each takes a few hundred milliseconds to be ready.
+ */
+export function startParseWorkers(
+  embedded: boolean,
+  configured: number | undefined,
+  source: 'file' | 'kafka',
+): ParseWorkers | undefined {
+  const count = embedded ? parseWorkerCount(configured, source) : 0;
+  return count > 0 ? new ParseWorkers(count) : undefined;
 }

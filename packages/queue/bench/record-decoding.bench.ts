@@ -7,8 +7,15 @@
  *
  *   npx tsx packages/queue/bench/record-decoding.bench.ts [--records 300000] [--batch 5000] [--rounds 7]
  */
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import {
+  Decoder,
+  decodeRecordBatch,
+  Long,
+  Record,
+  RecordBatch,
+  RecordDecoder,
+} from '../src/kafkajs-internals.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,16 +27,6 @@ const { values } = parseArgs({
 const total = Number(values.records);
 const batchSize = Number(values.batch);
 const rounds = Number(values.rounds);
-
-const require = createRequire(import.meta.url);
-const kafkajsMain = require.resolve('kafkajs');
-const internal = (path: string) => require(kafkajsMain.replace(/index\.js$/, path));
-const { RecordBatch } = internal('src/protocol/recordBatch/v0/index.js');
-const Record = internal('src/protocol/recordBatch/record/v0/index.js');
-const decodeRecordBatch = internal('src/protocol/recordBatch/v0/decoder.js');
-const RecordDecoder = internal('src/protocol/recordBatch/record/v0/decoder.js');
-const Decoder = internal('src/protocol/decoder.js');
-const Long = internal('src/utils/long.js');
 
 const at = Date.UTC(2024, 1, 19);
 const batches: Buffer[] = [];

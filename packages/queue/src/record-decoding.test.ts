@@ -1,6 +1,14 @@
-import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  Compression,
+  Decoder,
+  decodeRecordBatch,
+  kafkajsMain,
+  Long,
+  Record,
+  RecordBatch,
+} from './kafkajs-internals.ts';
 
 /**
  * kafkajs decodes every record it fetches through patches/kafkajs@2.2.4.patch (one pass
@@ -9,17 +17,6 @@ import { describe, expect, it } from 'vitest';
  * that the consumer's decoder gives back exactly what was encoded: the expected offsets
  * and timestamps are computed here with BigInt from the batch's inputs, not by kafkajs.
  */
-const require = createRequire(import.meta.url);
-const kafkajsMain = require.resolve('kafkajs');
-const internal = (path: string) => require(kafkajsMain.replace(/index\.js$/, path));
-
-const { RecordBatch } = internal('src/protocol/recordBatch/v0/index.js');
-const Record = internal('src/protocol/recordBatch/record/v0/index.js');
-const decodeRecordBatch = internal('src/protocol/recordBatch/v0/decoder.js');
-const Decoder = internal('src/protocol/decoder.js');
-const Long = internal('src/utils/long.js');
-const { Types: Compression } = internal('src/protocol/message/compression/index.js');
-
 interface Input {
   timestampDelta: number;
   key: Buffer | null;

@@ -387,16 +387,11 @@ export class BatchConsumer<R = void> {
       const atEnd = BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark);
       const { chunks, held } = await this.chunksOf(state, partition, fetched, atEnd);
       let handed = 0;
+      /** A chunk cut short at the partition's end (a live stream's tail), once handed. */
+      let tail: Promise<void> | undefined;
       for (const [index, chunk] of chunks.entries()) {
         const { messages } = chunk;
-        // A chunk cut short at the partition's end (a live stream's tail) waits for the one
-        // before to settle, and so does the next fetch: at a few hundred events a second,
-        // a fetch at once would bring a few dozen events, each batch a store write with
-        // its own fixed cost, and the writes would queue up behind one another.
-        const tail =
-          atEnd && index === chunks.length - 1 && !endsSlot(messages, this.options.chunkMessages);
-        const inFlight = tail ? 1 : CHUNKS_IN_FLIGHT;
-        while (state.settling.length >= inFlight) await state.settling[0];
+        while (state.settling.length >= CHUNKS_IN_FLIGHT) await state.settling[0];
         if (this.stopping !== undefined || !isRunning() || isStale() || state.stale) break;
         // Say which chunks are begun before writing this one (the committed offset does not
         // move), so that whoever reads the partition next after a crash cuts them the same.
@@ -410,6 +405,13 @@ export class BatchConsumer<R = void> {
             ? batch.lastOffset()
             : messages.at(-1)!.offset;
         this.begin(state, chunk, end, payload);
+        if (
+          atEnd &&
+          index === chunks.length - 1 &&
+          !endsSlot(messages, this.options.chunkMessages)
+        ) {
+          tail = state.settling.at(-1);
+        }
         handed++;
         unhanded = chunks[index + 1]?.messages[0]?.offset ?? held[0]?.offset;
       }
@@ -419,6 +421,12 @@ export class BatchConsumer<R = void> {
         state.held = held;
         resolveOffset(batch.lastOffset());
       }
+      // A chunk cut short at the partition's end is handed at once, and the next fetch
+      // waits for it to settle: at a live stream's rate a fetch at once would bring a few
+      // dozen events, each batch a store write with its own fixed cost, and the writes
+      // would queue up behind one another; waiting, the next fetch gathers what arrived
+      // meanwhile, and its events are handed as soon as they are fetched.
+      if (tail !== undefined) await tail;
     } catch (error) {
       // The position kafkajs fetches from may be past messages held, or past chunks begun:
       // fetch again from the oldest chunk not committed.

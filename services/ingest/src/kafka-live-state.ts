@@ -38,22 +38,26 @@ export class KafkaLiveState {
   }
 
   /**
-   * Evaluate: the accepted events of a durable chunk of `partition`, after restoring the
-   * forces new to this consumer. `retry` waits before a failed restore is tried again.
+   * Evaluate: the accepted events of a decided chunk of `partition`, at once for the forces
+   * live here. A force new to this consumer is first restored from the store, once
+   * `durable` has resolved: the chunk and every chunk before it are stored by then, so the
+   * restore misses none of them. `retry` waits before a failed restore is tried again.
    */
   async apply(
     partition: number,
     events: readonly CallmonEvent[],
     retry: (ms: number) => Promise<void>,
+    durable: Promise<unknown> = Promise.resolve(),
   ): Promise<void> {
     const forces = new Set<string>();
     for (const event of events) forces.add(event.force);
     for (const force of forces) {
       this.partitionOfForce.set(force, partition);
       if (this.live.engines.has(force)) continue;
-      // This chunk is durable already, so the store holds its events too: they are left
-      // out of the restore and applied below, so that the breaches they bring are
-      // published (a restore stays silent: its breaches were the previous owner's).
+      await durable;
+      // This chunk is durable now, so the store holds its events too: they are left out
+      // of the restore and applied below, so that the breaches they bring are published
+      // (a restore stays silent: its breaches were the previous owner's).
       const fresh = new Set(
         events.filter((event) => event.force === force).map((event) => event.id),
       );

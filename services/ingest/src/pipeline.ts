@@ -22,7 +22,9 @@ import { eventOf, fingerprintOf, type ParsedBatch } from './parse-workers.ts';
  * The ingest pipeline, as one sentence: decode → validate → dedupe → store → evaluate →
  * publish. Inputs are buffered into deterministic batches (the same inputs always make
  * the same batch, with the same deduplication token), so a retried batch cannot be
- * counted twice; accepted events reach the live engines only once their batch is durable.
+ * counted twice. Accepted events reach the live engines through `onDurable` once their
+ * batch is durable, or through a batch's `onDecided` as soon as it is decided (the Kafka
+ * ingest: the write is then off the way from an event to its breach).
  */
 
 export interface RawInput {
@@ -351,6 +353,13 @@ export interface BatchOptions {
   store?: Store;
   /** The wait between retries of this batch's store calls. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Called once the batch is decided — before it is written — with its accepted events in
+   * input order (batches handed on with their events only). Decisions are made one batch
+   * at a time in order, so this sees the batches in the order they were handed on; the
+   * same events come again in the outcome once the batch is durable.
+   */
+  onDecided?: (events: CallmonEvent[]) => void;
 }
 
 const NO_DECISION: Decided = { events: [], rejected: [], added: [] };
@@ -609,9 +618,11 @@ export class IngestPipeline {
       if (after !== undefined) await after;
       return this.lookUp(validated, options);
     });
-    const decided = Promise.all([parsed, stored, this.deciding]).then(([validated, known]) =>
-      this.decide(validated, number, known),
-    );
+    const decided = Promise.all([parsed, stored, this.deciding]).then(([validated, known]) => {
+      const outcome = this.decide(validated, number, known);
+      if (withEvents) options.onDecided?.(outcome.events.map((record) => record.event));
+      return outcome;
+    });
     // Awaited below only once the write before has settled: handled meanwhile.
     decided.catch(ignore);
     this.deciding = decided;

@@ -3,36 +3,24 @@
 // behind the write is the commit (offsets move only once the chunk is durable) and the
 // restore of a force new to this member (the store must hold everything before it). A real
 // broker and a real chDB store whose inserts are held back at a gate.
-import { randomUUID } from 'node:crypto';
 import { type LiveAlert, Policy } from '@callmon/compliance';
 import { formatUtc } from '@callmon/events';
 import { createLog, KafkaIngest } from '@callmon/ingest';
 import type { Store } from '@callmon/store';
 import { openTestStore, type TestStore } from '@callmon/store/testing';
-import { type Admin, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestTopic, type TestTopic } from './support/kafka-topic.ts';
+import { aroundWrites } from './support/store-writes.ts';
+import { sleep, waitFor } from './support/wait.ts';
 
 const skip = Boolean(process.env.CALLMON_SKIP_KAFKA);
 const brokers = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS ?? '';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const start = Date.now();
-  while (!(await done())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe.skipIf(skip)('a Kafka ingest publishes a breach before its chunk is stored', () => {
-  const runId = randomUUID().slice(0, 8);
-  const topic = `callmon.test.live-first.${runId}`;
-  const groupId = `callmon-test-live-first-${runId}`;
-  const kafka = new Kafka({
-    clientId: 'callmon-live-first-test',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
+  let kafka: TestTopic;
+  let topic: string;
+  let groupId: string;
   let admin: Admin;
   let producer: Producer;
   let test: TestStore;
@@ -42,28 +30,14 @@ describe.skipIf(skip)('a Kafka ingest publishes a breach before its chunk is sto
   let openGate = () => {};
   let heldWrites = 0;
 
-  const WRITES = new Set<string | symbol>([
-    'insertEvents',
-    'insertEncodedEvents',
-    'insertRejected',
-  ]);
-
-  function gatedStore(store: Store): Store {
-    return new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== 'function') return value;
-        if (!WRITES.has(property)) return value.bind(target);
-        return async (...args: unknown[]) => {
-          if (gate !== undefined) {
-            heldWrites++;
-            await gate;
-          }
-          return value.apply(target, args);
-        };
-      },
+  const gatedStore = (store: Store) =>
+    aroundWrites(store, async (write) => {
+      if (gate !== undefined) {
+        heldWrites++;
+        await gate;
+      }
+      return write();
     });
-  }
 
   function closeGate() {
     gate = new Promise((resolve) => {
@@ -104,18 +78,8 @@ describe.skipIf(skip)('a Kafka ingest publishes a breach before its chunk is sto
   const breaches = new Map<string, number>();
 
   beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
-    producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    kafka = await createTestTopic(brokers, 'live-first', 1);
+    ({ topic, groupId, admin, producer } = kafka);
     test = await openTestStore();
     ingest = await KafkaIngest.start({
       brokers,
@@ -135,30 +99,40 @@ describe.skipIf(skip)('a Kafka ingest publishes a breach before its chunk is sto
   afterAll(async () => {
     openGate();
     await ingest?.stop();
-    await producer?.disconnect();
-    if (admin) {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-      await admin.deleteGroups([groupId]).catch(() => {});
-      await admin.disconnect();
-    }
+    await kafka?.cleanup();
     await test?.cleanup();
   });
 
   it('a force live here: the breach comes while the write is held; the commit waits for it', async () => {
     // The force's first chunk, stored and committed: its engine is restored and live.
     const first = await lateCall('kent', 'k1');
-    await waitFor('the first chunk to be committed', async () => (await committed()) > first);
+    await waitFor(
+      'the first chunk to be committed',
+      async () => (await committed()) > first,
+      30_000,
+      50,
+    );
     expect(breaches.has('kent/k1')).toBe(true);
 
     closeGate();
     const offset = await lateCall('kent', 'k2');
-    await waitFor('the breach of k2 while its write is held', () => breaches.has('kent/k2'));
+    await waitFor(
+      'the breach of k2 while its write is held',
+      () => breaches.has('kent/k2'),
+      30_000,
+      50,
+    );
     expect(heldWrites).toBeGreaterThan(0);
     expect(await committed(), 'nothing committed before the write').toBe(offset);
     expect(await test.store.countEvents({ force: 'kent' })).toBe(1);
 
     openGate();
-    await waitFor('k2 to be committed once stored', async () => (await committed()) > offset);
+    await waitFor(
+      'k2 to be committed once stored',
+      async () => (await committed()) > offset,
+      30_000,
+      50,
+    );
     expect(await test.store.countEvents({ force: 'kent' })).toBe(2);
   }, 60_000);
 
@@ -166,15 +140,15 @@ describe.skipIf(skip)('a Kafka ingest publishes a breach before its chunk is sto
     closeGate();
     const held = heldWrites;
     const offset = await lateCall('essex', 'e1');
-    await waitFor('the write of e1 to be held', () => heldWrites > held);
+    await waitFor('the write of e1 to be held', () => heldWrites > held, 30_000, 50);
     // Applied early, the breach would be here within a few hundred milliseconds.
     await sleep(3000);
     expect(breaches.has('essex/e1'), 'no restore before the store holds the chunk').toBe(false);
     expect(await committed()).toBe(offset);
 
     openGate();
-    await waitFor('the breach of e1 once stored', () => breaches.has('essex/e1'));
-    await waitFor('e1 to be committed', async () => (await committed()) > offset);
+    await waitFor('the breach of e1 once stored', () => breaches.has('essex/e1'), 30_000, 50);
+    await waitFor('e1 to be committed', async () => (await committed()) > offset, 30_000, 50);
     expect(ingest!.metrics().restoredForces).toBe(2);
   }, 60_000);
 });

@@ -3,38 +3,26 @@
 // partitions wait paused, and afterwards every event arrives exactly once, every rejected
 // message with its topic, partition and offset. A real broker and a real chDB store, wrapped
 // only to make its inserts throw.
-import { randomUUID } from 'node:crypto';
 import { Policy } from '@callmon/compliance';
 import type { CallmonEvent } from '@callmon/events';
 import { createLog, KafkaIngest } from '@callmon/ingest';
 import type { Store } from '@callmon/store';
 import { generateEvents, openTestStore, type TestStore, toWire } from '@callmon/store/testing';
-import { type Admin, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestTopic, type TestTopic } from './support/kafka-topic.ts';
+import { aroundWrites } from './support/store-writes.ts';
+import { sleep, waitFor } from './support/wait.ts';
 
 const skip = Boolean(process.env.CALLMON_SKIP_KAFKA);
 const brokers = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS ?? '';
 const FAILURE_MS = 30_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const line = (event: CallmonEvent) => JSON.stringify(toWire(event));
 
-async function waitFor(what: string, done: () => Promise<boolean>, timeoutMs: number) {
-  const start = Date.now();
-  while (!(await done())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
 describe.skipIf(skip)('store writes failing for 30 s under a running Kafka ingest', () => {
-  const runId = randomUUID().slice(0, 8);
-  const topic = `callmon.test.store-failure.${runId}`;
-  const groupId = `callmon-test-store-failure-${runId}`;
-  const kafka = new Kafka({
-    clientId: 'callmon-store-failure-test',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-  });
+  let kafka: TestTopic;
+  let topic: string;
+  let groupId: string;
   let admin: Admin;
   let producer: Producer;
   let test: TestStore;
@@ -42,29 +30,13 @@ describe.skipIf(skip)('store writes failing for 30 s under a running Kafka inges
   let failing = false;
   let refusedWrites = 0;
 
-  /** Every way the store writes rows (events as records or as encoded rows, rejections). */
-  const WRITES = new Set<string | symbol>([
-    'insertEvents',
-    'insertEncodedEvents',
-    'insertRejected',
-  ]);
-
   /** The real store, with inserts that throw while `failing`. */
-  function flakyStore(store: Store): Store {
-    const refuse = () => {
+  const flakyStore = (store: Store) =>
+    aroundWrites(store, (write) => {
+      if (!failing) return write();
       refusedWrites++;
       return Promise.reject(new Error('connect ECONNREFUSED (store down for the test)'));
-    };
-    return new Proxy(store, {
-      get(target, property) {
-        if (failing && WRITES.has(property)) {
-          return refuse;
-        }
-        const value = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
     });
-  }
 
   async function committedAndEnd() {
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -82,29 +54,14 @@ describe.skipIf(skip)('store writes failing for 30 s under a running Kafka inges
   ];
 
   beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 2, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
-    producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    kafka = await createTestTopic(brokers, 'store-failure', 2);
+    ({ topic, groupId, admin, producer } = kafka);
     test = await openTestStore();
   });
 
   afterAll(async () => {
     await ingest?.stop();
-    await producer?.disconnect();
-    if (admin) {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-      await admin.deleteGroups([groupId]).catch(() => {});
-      await admin.disconnect();
-    }
+    await kafka?.cleanup();
     await test?.cleanup();
   });
 

@@ -10,7 +10,7 @@ import {
 } from '@callmon/queue';
 import type { Store } from '@callmon/store';
 import type { Logger } from 'pino';
-import { KafkaLiveState } from './kafka-live-state.ts';
+import { KafkaLiveState, type UnappliedIds } from './kafka-live-state.ts';
 import { rereadStore } from './kafka-reread.ts';
 import { LiveBus } from './live-state.ts';
 import type { LineBatch } from './ndjson-source.ts';
@@ -258,8 +258,12 @@ export class KafkaIngest {
       arrivedAt: clock.now(),
     };
     let onDecided!: (events: CallmonEvent[]) => void;
+    let unapplied: UnappliedIds = [];
     const decided = new Promise<CallmonEvent[]>((resolve) => {
-      onDecided = resolve;
+      onDecided = (events) => {
+        unapplied = this.liveState.decided(events);
+        resolve(events);
+      };
     });
     const durable = this.pipeline.submitLines(lines, source, {
       store: chunk.reread ? rereadStore(store, chunk) : store,
@@ -273,10 +277,12 @@ export class KafkaIngest {
     // durable; a chunk that fails is read and decided again, and the engines admit an
     // event id once. After the chunks handed over before it, so that the live engines see
     // the pipeline's order.
-    const applied = this.applying.then(async () => {
-      const events = await Promise.race([decided, durable.then((outcome) => outcome.events)]);
-      await this.liveState.apply(chunk.partition, events, context.backoff, durable);
-    });
+    const applied = this.applying
+      .then(async () => {
+        const events = await Promise.race([decided, durable.then((outcome) => outcome.events)]);
+        await this.liveState.apply(chunk.partition, events, context.backoff, durable);
+      })
+      .finally(() => this.liveState.settled(unapplied));
     this.applying = applied.catch(() => {});
     // Handled once applied and durable, whichever comes last.
     return applied.then(async () => (await durable).counts);

@@ -41,34 +41,43 @@ const STORED: CallmonEvent[] = [
   presented('cleveland', 'k1', T - 30_000),
 ];
 
+/** A member's live state at `T` over `store`, and the alerts it published. */
+function liveStateAt(store: TestStore['store'], now: () => number = () => T) {
+  const bus = new LiveBus();
+  const alerts: LiveAlert[] = [];
+  bus.on('alert', (alert) => alerts.push(alert));
+  return { state: new KafkaLiveState({ store, policy, bus, clock: { now }, log }), alerts };
+}
+
+/** Store `events` as one chunk of `partition`, offsets from 0, as the ingest writes them. */
+function storeChunk(
+  store: TestStore['store'],
+  events: CallmonEvent[],
+  partition: number,
+  arrivedAt = T,
+): Promise<void> {
+  return store.insertEvents(
+    events.map((event, offset) => ({
+      event,
+      raw: JSON.stringify(event),
+      arrivedAt,
+      position: { kind: 'kafka', name: 'callmon.events.v1', partition, offset },
+    })),
+    { dedupToken: `kafka:callmon.events.v1:${partition}:0-${events.length - 1}` },
+  );
+}
+
 describe('Kafka live state: restored from the store on a force’s first events', () => {
   let test: TestStore;
   beforeAll(async () => {
     test = await openTestStore();
-    await test.store.insertEvents(
-      STORED.map((event, index) => ({
-        event,
-        raw: JSON.stringify(event),
-        arrivedAt: T - DAY,
-        position: { kind: 'kafka', name: 'callmon.events.v1', partition: 0, offset: index },
-      })),
-      { dedupToken: 'kafka:callmon.events.v1:0:0-6' },
-    );
+    await storeChunk(test.store, STORED, 0, T - DAY);
   });
   afterAll(() => test?.cleanup());
 
   it('the live figures after restore + new events equal a batch evaluation over both', async () => {
     let now = T;
-    const bus = new LiveBus();
-    const alerts: LiveAlert[] = [];
-    bus.on('alert', (alert) => alerts.push(alert));
-    const state = new KafkaLiveState({
-      store: test.store,
-      policy,
-      bus,
-      clock: { now: () => now },
-      log,
-    });
+    const { state, alerts } = liveStateAt(test.store, () => now);
     const fresh = [
       presented('northants', 'c4', T - 1_000),
       answered('northants', 'c1', T - 2 * DAY + 4_000),
@@ -93,29 +102,10 @@ describe('Kafka live state: restored from the store on a force’s first events'
   });
 
   it('a breach brought by a force’s first chunk is published, though the chunk is stored already', async () => {
-    const bus = new LiveBus();
-    const alerts: LiveAlert[] = [];
-    bus.on('alert', (alert) => alerts.push(alert));
-    const state = new KafkaLiveState({
-      store: test.store,
-      policy,
-      bus,
-      clock: { now: () => T },
-      log,
-    });
+    const { state, alerts } = liveStateAt(test.store);
     // Presented 20 s before now: past its 10 s target by the time this member sees it.
     const late = presented('durham', 'd1', T - 20_000);
-    await test.store.insertEvents(
-      [
-        {
-          event: late,
-          raw: JSON.stringify(late),
-          arrivedAt: T,
-          position: { kind: 'kafka', name: 'callmon.events.v1', partition: 5, offset: 0 },
-        },
-      ],
-      { dedupToken: 'kafka:callmon.events.v1:5:0-0' },
-    );
+    await storeChunk(test.store, [late], 5);
     await state.apply(5, [late], noWait);
     // It fires when this member learns of it (engine time), against the deadline it missed.
     expect(alerts).toMatchObject([
@@ -123,14 +113,38 @@ describe('Kafka live state: restored from the store on a force’s first events'
     ]);
   });
 
+  it('a breach in the chunk after a force’s first is published, though that chunk was stored while the first restored', async () => {
+    const { state, alerts } = liveStateAt(test.store);
+    const first = [presented('gwent', 'g1', T - 5_000)];
+    const second = [presented('gwent', 'g2', T - 20_000)]; // past its 10 s target already
+    // Both chunks decided, then both written before the first one's restore reads.
+    const noted = [state.decided(first), state.decided(second)];
+    await storeChunk(test.store, [...first, ...second], 7);
+    await state.apply(7, first, noWait);
+    state.settled(noted[0]!);
+    expect(alerts).toEqual([]);
+    await state.apply(7, second, noWait);
+    state.settled(noted[1]!);
+    expect(alerts).toMatchObject([{ kind: 'breach', item: 'g2', at: T }]);
+    // Nothing restored: both chunks applied as new.
+    expect(state.restoredEvents).toBe(0);
+    expect(state.live.engines.get('gwent')!.stats().accepted).toBe(2);
+  });
+
+  it('a chunk that failed after it was decided leaves its ids to the next restore', async () => {
+    const { state } = liveStateAt(test.store);
+    const failed = [presented('dyfed', 'p1', T - 5_000)];
+    // Stored by this member before the chunk failed (its commit, say); the partition then
+    // went to another member, which never applied it here.
+    state.settled(state.decided(failed));
+    await storeChunk(test.store, failed, 8);
+    await state.apply(8, [presented('dyfed', 'p2', T - 1_000)], noWait);
+    expect(state.restoredEvents).toBe(1);
+    expect(state.live.engines.get('dyfed')!.stats().accepted).toBe(2);
+  });
+
   it('a rebalance forgets the forces of partitions given away; they are restored if they return', async () => {
-    const state = new KafkaLiveState({
-      store: test.store,
-      policy,
-      bus: new LiveBus(),
-      clock: { now: () => T },
-      log,
-    });
+    const { state } = liveStateAt(test.store);
     await state.apply(1, [presented('cleveland', 'k2', T - 5_000)], noWait);
     await state.apply(2, [presented('northants', 'c5', T - 5_000)], noWait);
     expect([...state.live.engines.keys()].sort()).toEqual(['cleveland', 'northants']);
@@ -149,13 +163,7 @@ describe('Kafka live state: restored from the store on a force’s first events'
     store.readEvents = (range) =>
       failures-- > 0 ? Promise.reject(new Error('store down')) : test.store.readEvents(range);
     const waits: number[] = [];
-    const state = new KafkaLiveState({
-      store,
-      policy,
-      bus: new LiveBus(),
-      clock: { now: () => T },
-      log,
-    });
+    const { state } = liveStateAt(store);
     await state.apply(0, [presented('cleveland', 'k9', T)], async (ms) => {
       waits.push(ms);
     });

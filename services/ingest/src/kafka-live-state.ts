@@ -4,6 +4,9 @@ import type { Store } from '@callmon/store';
 import type { Logger } from 'pino';
 import { type LiveBus, LiveState } from './live-state.ts';
 
+/** The events of a decided chunk whose ids a restore leaves out until the chunk settles. */
+export type UnappliedIds = Pick<CallmonEvent, 'force' | 'id'>[];
+
 /** How late an event may arrive and still be applied live (the engine's own default). */
 export const LIVE_LATENESS_MS = 3_600_000;
 
@@ -24,6 +27,13 @@ export class KafkaLiveState {
   restoredEvents = 0;
   private readonly partitionOfForce = new Map<string, number>();
   private restoring = false;
+  /**
+   * The ids of chunks decided and not yet applied, by force, for forces with no engine here
+   * when their chunk was decided. A restore leaves them out even if their chunk is stored
+   * by the time it reads (a later chunk may be written while an earlier one restores): they
+   * apply in their chunk's turn, so the breaches they bring are published.
+   */
+  private readonly unapplied = new Map<string, Set<string>>();
 
   constructor(
     private readonly options: {
@@ -35,6 +45,34 @@ export class KafkaLiveState {
     },
   ) {
     this.live = new LiveState(options.policy, options.bus);
+  }
+
+  /**
+   * A chunk is decided: its ids of forces not live here are left out of any restore until
+   * {@link settled} is called with what this returns, once the chunk is applied or failed.
+   */
+  decided(events: readonly CallmonEvent[]): UnappliedIds {
+    const noted: UnappliedIds = [];
+    for (const event of events) {
+      if (this.live.engines.has(event.force)) continue;
+      let ids = this.unapplied.get(event.force);
+      if (ids === undefined) {
+        ids = new Set();
+        this.unapplied.set(event.force, ids);
+      }
+      ids.add(event.id);
+      noted.push(event);
+    }
+    return noted;
+  }
+
+  /** The chunk whose ids {@link decided} noted is applied, or failed. */
+  settled(noted: UnappliedIds): void {
+    for (const { force, id } of noted) {
+      const ids = this.unapplied.get(force);
+      ids?.delete(id);
+      if (ids?.size === 0) this.unapplied.delete(force);
+    }
   }
 
   /**
@@ -106,8 +144,9 @@ export class KafkaLiveState {
         if (!this.restoring) bus.emit('alert', alert);
       },
     });
+    // Left out after the read: whatever was decided before it, and stored by then, is noted.
     const stored = (await store.readEvents({ force, from: engine.horizon })).filter(
-      (event) => !fresh.has(event.id),
+      (event) => !fresh.has(event.id) && this.unapplied.get(force)?.has(event.id) !== true,
     );
     this.restoring = true;
     try {

@@ -246,7 +246,7 @@ describe.skipIf(skip)('BatchConsumer', () => {
 
   it('at the log’s end, a short chunk is handed at once and the next fetch waits for it: one in the handler, the next gathers what arrives', async () => {
     const { topic, groupId } = await topicWith(1);
-    const WRITE_MS = 400;
+    const WRITE_MS = 500;
     let inHandler = 0;
     let most = 0;
     const sizes: number[] = [];

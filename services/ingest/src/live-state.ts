@@ -20,7 +20,7 @@ export class LiveState {
     private readonly startAt?: number,
   ) {}
 
-  /** Evaluate: accepted events of a durable batch, in order. */
+  /** Evaluate: accepted events of a batch (durable, or for Kafka decided), in order. */
   apply(events: readonly CallmonEvent[]): void {
     for (const event of events) this.engineOf(event.force).apply(event);
   }

@@ -2,7 +2,7 @@
  * Event produced → breach emitted, through Kafka, at a steady 1,000 events/s.
  *
  *   node --import tsx bench/kafka-breach-latency.bench.ts [--seconds 30] [--rate 1000]
- *       [--brokers 127.0.0.1:9092]
+ *       [--brokers 127.0.0.1:9092] [--prefill N]
  *
  * A `KafkaIngest` (the consumer `callmon ingest --kafka` runs: decode → validate → dedupe →
  * store in chDB → live engine) runs in this process with its LiveBus; an `EventPublisher`
@@ -17,6 +17,11 @@
  *   at presented + 10 s. Their latency is breach emitted − max(deadline, produced): how long
  *   after the deadline the supervisor hears of it.
  *
+ * `--prefill N` stores N events of the force (dated 30 days back, outside the live window)
+ * before the consumer starts, as on a member restarted over an existing store: the
+ * duplicate look-ups then go to the engine for every chunk instead of being answered by
+ * the store's in-memory filters of a force it has seen empty.
+ *
  * The baseline in the same run: a bare kafkajs consumer (another group, same topic, same
  * 500 ms fetch wait as the ingest's) in this process, produced → message received (from the
  * message's create timestamp). What the ingest adds on top is the difference.
@@ -29,6 +34,7 @@ import { Policy } from '../packages/compliance/src/index.ts';
 import { formatUtc } from '../packages/events/src/index.ts';
 import { createKafka, EventPublisher, ensureTopics } from '../packages/queue/src/index.ts';
 import { openStore } from '../packages/store/src/index.ts';
+import { generateEvents, toWire } from '../packages/store/src/testing.ts';
 import { createLog, KafkaIngest, systemClock } from '../services/ingest/src/index.ts';
 
 const { values } = parseArgs({
@@ -36,6 +42,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     rate: { type: 'string', default: '1000' },
     brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    prefill: { type: 'string', default: '0' },
   },
 });
 const seconds = Number(values.seconds);
@@ -59,6 +66,21 @@ const describe = (name: string, samples: number[]) => {
 };
 
 const store = await openStore({ dataDir: join(dir, 'store') });
+const prefill = Number(values.prefill);
+if (prefill > 0) {
+  const old = [
+    ...generateEvents({ force, start: Date.now() - 30 * 86_400_000, count: prefill, seed: 1 }),
+  ];
+  await store.insertEvents(
+    old.map((event, offset) => ({
+      event,
+      raw: JSON.stringify(toWire(event)),
+      arrivedAt: Date.now(),
+      position: { kind: 'file', name: 'prefill', partition: 0, offset },
+    })),
+    { dedupToken: `prefill:${run}` },
+  );
+}
 let ingest: KafkaIngest | undefined;
 try {
   await ensureTopics(kafka, [{ topic, partitions: 1 }], { replicationFactor: 1 });
@@ -160,7 +182,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 100));
 
   console.log(
-    `\n${n} events in ${produceSeconds.toFixed(1)} s (${Math.round(n / produceSeconds)} events/s), 1 partition`,
+    `\n${n} events in ${produceSeconds.toFixed(1)} s (${Math.round(n / produceSeconds)} events/s), 1 partition, ${prefill} events stored before`,
   );
   console.log(
     `machine: ${cpus().length} CPUs (${cpus()[0]?.model}), load avg ${loadavg()

@@ -8,9 +8,8 @@ import { formatUtc } from '@callmon/events';
 import { createLog, KafkaIngest } from '@callmon/ingest';
 import type { Store } from '@callmon/store';
 import { openTestStore, type TestStore } from '@callmon/store/testing';
-import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestTopic, type TestTopic } from './support/kafka-topic.ts';
+import { testTopic } from './support/kafka-topic.ts';
 import { aroundWrites } from './support/store-writes.ts';
 import { sleep, waitFor } from './support/wait.ts';
 
@@ -18,11 +17,8 @@ const skip = Boolean(process.env.CALLMON_SKIP_KAFKA);
 const brokers = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS ?? '';
 
 describe.skipIf(skip)('a Kafka ingest publishes a breach before its chunk is stored', () => {
-  let kafka: TestTopic;
-  let topic: string;
-  let groupId: string;
-  let admin: Admin;
-  let producer: Producer;
+  const kafka = testTopic(brokers, 'live-first');
+  const { topic, groupId, admin, producer } = kafka;
   let test: TestStore;
   let ingest: KafkaIngest | undefined;
   /** While set, every insert waits for it: the store is slow, not failing. */
@@ -78,8 +74,7 @@ describe.skipIf(skip)('a Kafka ingest publishes a breach before its chunk is sto
   const breaches = new Map<string, number>();
 
   beforeAll(async () => {
-    kafka = await createTestTopic(brokers, 'live-first', 1);
-    ({ topic, groupId, admin, producer } = kafka);
+    await kafka.create(1);
     test = await openTestStore();
     ingest = await KafkaIngest.start({
       brokers,
@@ -99,7 +94,7 @@ describe.skipIf(skip)('a Kafka ingest publishes a breach before its chunk is sto
   afterAll(async () => {
     openGate();
     await ingest?.stop();
-    await kafka?.cleanup();
+    await kafka.cleanup();
     await test?.cleanup();
   });
 

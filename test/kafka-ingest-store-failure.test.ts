@@ -8,9 +8,8 @@ import type { CallmonEvent } from '@callmon/events';
 import { createLog, KafkaIngest } from '@callmon/ingest';
 import type { Store } from '@callmon/store';
 import { generateEvents, openTestStore, type TestStore, toWire } from '@callmon/store/testing';
-import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestTopic, type TestTopic } from './support/kafka-topic.ts';
+import { testTopic } from './support/kafka-topic.ts';
 import { aroundWrites } from './support/store-writes.ts';
 import { sleep, waitFor } from './support/wait.ts';
 
@@ -20,11 +19,8 @@ const FAILURE_MS = 30_000;
 const line = (event: CallmonEvent) => JSON.stringify(toWire(event));
 
 describe.skipIf(skip)('store writes failing for 30 s under a running Kafka ingest', () => {
-  let kafka: TestTopic;
-  let topic: string;
-  let groupId: string;
-  let admin: Admin;
-  let producer: Producer;
+  const kafka = testTopic(brokers, 'store-failure');
+  const { topic, groupId, admin, producer } = kafka;
   let test: TestStore;
   let ingest: KafkaIngest | undefined;
   let failing = false;
@@ -54,14 +50,13 @@ describe.skipIf(skip)('store writes failing for 30 s under a running Kafka inges
   ];
 
   beforeAll(async () => {
-    kafka = await createTestTopic(brokers, 'store-failure', 2);
-    ({ topic, groupId, admin, producer } = kafka);
+    await kafka.create(2);
     test = await openTestStore();
   });
 
   afterAll(async () => {
     await ingest?.stop();
-    await kafka?.cleanup();
+    await kafka.cleanup();
     await test?.cleanup();
   });
 

@@ -279,7 +279,8 @@ export class KafkaIngest {
     // the pipeline's order.
     const applied = this.applying
       .then(async () => {
-        const events = await Promise.race([decided, durable.then((outcome) => outcome.events)]);
+        // A chunk is decided before it is written; one that fails first fails here too.
+        const events = await Promise.race([decided, durable.then(() => decided)]);
         await this.liveState.apply(chunk.partition, events, context.backoff, durable);
       })
       .finally(() => this.liveState.settled(unapplied));

@@ -95,7 +95,8 @@ export class KafkaLiveState {
       await durable;
       // This chunk is durable now, so the store holds its events too: they are left out
       // of the restore and applied below, so that the breaches they bring are published
-      // (a restore stays silent: its breaches were the previous owner's).
+      // (a restore stays silent: its breaches were the previous owner's). `decided` noted
+      // them already unless the force had an engine then, which a rebalance dropped since.
       const fresh = new Set(
         events.filter((event) => event.force === force).map((event) => event.id),
       );

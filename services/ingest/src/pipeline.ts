@@ -335,6 +335,8 @@ const MAX_BATCHES_IN_FLIGHT = 2;
 /** A batch's outcome, decided against everything before it. */
 interface Decided {
   events: Valid[];
+  /** The accepted events as the live engines take them, when the batch carries them. */
+  accepted: CallmonEvent[];
   rejected: RejectedRecord[];
   /** The first copies it added to {@link IngestPipeline.firstCopies}: a map, and the ids. */
   added: Array<[Map<string, string | Valid>, string[]]>;
@@ -362,7 +364,7 @@ export interface BatchOptions {
   onDecided?: (events: CallmonEvent[]) => void;
 }
 
-const NO_DECISION: Decided = { events: [], rejected: [], added: [] };
+const NO_DECISION: Decided = { events: [], accepted: [], rejected: [], added: [] };
 const ignore = () => {};
 
 /**
@@ -620,7 +622,12 @@ export class IngestPipeline {
     });
     const decided = Promise.all([parsed, stored, this.deciding]).then(([validated, known]) => {
       const outcome = this.decide(validated, number, known);
-      if (withEvents) options.onDecided?.(outcome.events.map((record) => record.event));
+      // Built once (parsed elsewhere, each is made from the scan on asking): for the
+      // decision's listener now and the durable outcome later.
+      if (withEvents) {
+        outcome.accepted = outcome.events.map((record) => record.event);
+        options.onDecided?.(outcome.accepted);
+      }
       return outcome;
     });
     // Awaited below only once the write before has settled: handled meanwhile.
@@ -630,7 +637,7 @@ export class IngestPipeline {
     const written = (async () => {
       await previous;
       const outcome = await decided;
-      const result = await this.write(outcome, token, (await parsed).length, options, withEvents);
+      const result = await this.write(outcome, token, (await parsed).length, options);
       // Batches dispatched up to now may have sent their look-ups before this write.
       this.retiring.push({ after: this.dispatched, added: outcome.added });
       this.forgetRetired();
@@ -655,17 +662,14 @@ export class IngestPipeline {
     token: string,
     inputs: number,
     options: BatchOptions,
-    withEvents: boolean,
   ): Promise<BatchOutcome> {
-    const { events, rejected } = outcome;
+    const { events, accepted, rejected } = outcome;
     await this.store(events, rejected, token, options);
     const counts = this.count(events, rejected);
     this.options.log.debug(
       { batch: token, inputs, accepted: events.length, rejected: rejected.length },
       'batch stored',
     );
-    // Parsed elsewhere, the events come back only when asked for.
-    const accepted = withEvents ? events.map((record) => record.event) : [];
     if (accepted.length > 0) this.options.onDurable?.(accepted);
     return { counts, events: accepted };
   }
@@ -780,7 +784,7 @@ export class IngestPipeline {
     }
     this.decidedUpTo = number;
     this.forgetRetired();
-    return { events, rejected, added };
+    return { events, accepted: [], rejected, added };
   }
 
   private async store(

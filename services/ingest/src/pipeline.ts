@@ -15,6 +15,7 @@ import type {
   Store,
 } from '@callmon/store';
 import type { Logger } from 'pino';
+import { FirstCopies, type ForceCopies } from './first-copies.ts';
 import type { LineBatch } from './ndjson-source.ts';
 import { eventOf, fingerprintOf, type ParsedBatch } from './parse-workers.ts';
 
@@ -278,6 +279,11 @@ class BatchToken {
     this.runEnd = end;
   }
 
+  /** The offset of the last line, when {@link addLine} was given a run of lines at once. */
+  lastLine(offset: number): void {
+    this.lastOffset = offset;
+  }
+
   value(): string {
     this.hashRun();
     const { kind, name, partition } = this.source!;
@@ -298,12 +304,34 @@ const NEWLINE = 0x0a;
 export function lineBatchToken(lines: LineBatch, source: LineSource): string {
   const { bytes, starts, ends, numbers } = lines;
   const token = new BatchToken();
+  const last = starts.length - 1;
+  if (last >= 0 && backToBack(lines)) {
+    // The usual file batch: hashed as one run, with no call per line (the same bytes).
+    token.addLine(
+      bytes.buffer,
+      bytes.byteOffset + starts[0]!,
+      bytes.byteOffset + ends[last]!,
+      source,
+      numbers[0]!,
+    );
+    token.lastLine(numbers[last]!);
+    return token.value();
+  }
   for (let index = 0; index < starts.length; index++) {
     const start = bytes.byteOffset + starts[index]!;
     const end = bytes.byteOffset + ends[index]!;
     token.addLine(bytes.buffer, start, end, source, numbers[index]!);
   }
   return token.value();
+}
+
+/** Whether each line of the batch is followed by the next after one newline and nothing else. */
+function backToBack({ bytes, starts, ends }: LineBatch): boolean {
+  for (let index = 1; index < starts.length; index++) {
+    const end = ends[index - 1]!;
+    if (starts[index] !== end + 1 || bytes[end] !== NEWLINE) return false;
+  }
+  return true;
 }
 
 /** Line `index` of a {@link LineBatch} as one input, its bytes in `bytes` (the batch's, maybe handed back). */
@@ -338,8 +366,6 @@ interface Decided {
   /** The accepted events as the live engines take them, when the batch carries them. */
   accepted: CallmonEvent[];
   rejected: RejectedRecord[];
-  /** The first copies it added to {@link IngestPipeline.firstCopies}: a map, and the ids. */
-  added: Array<[Map<string, string | Valid>, string[]]>;
 }
 
 /** What one batch handed on with {@link IngestPipeline.submit} came to, once durable. */
@@ -364,19 +390,21 @@ export interface BatchOptions {
   onDecided?: (events: CallmonEvent[]) => void;
 }
 
-const NO_DECISION: Decided = { events: [], accepted: [], rejected: [], added: [] };
+/**
+ * The first copy of each id: its fingerprint (from the store), or the input itself (whose
+ * fingerprint is worked out only if a repeat comes to compare with it).
+ */
+function newFirstCopies(): FirstCopies<string | Valid> {
+  return new FirstCopies();
+}
+
+const NO_DECISION: Decided = { events: [], accepted: [], rejected: [] };
 const ignore = () => {};
 
-/**
- * The first copy of each id, by force then id: its fingerprint, or the input itself
- * (whose fingerprint is worked out only if a repeat comes to compare with it).
- */
-type FirstCopies = Map<string, Map<string, string | Valid>>;
-
-/** First copies to forget once the batch `after` (a dispatch number) is decided. */
+/** A durable batch's first copies, to forget once the batch `after` (a dispatch number) is decided. */
 interface Retiring {
   after: number;
-  added: Decided['added'];
+  batch: number;
 }
 
 /** What the store held of a batch's ids: the first copy's fingerprint, by force then id. */
@@ -403,12 +431,12 @@ export class IngestPipeline {
   /**
    * The first copies decided by batches whose ids a later batch's store look-up may not
    * see: not yet durable, or durable only after that look-up was sent. Decisions consult
-   * this one map (one probe a line, whatever the number of batches in flight); a durable
+   * this one table (one probe a line, whatever the number of batches in flight); a durable
    * batch's entries are forgotten once every batch dispatched before it became durable
    * is decided — from then on the store answers for them, and this run keeps nothing
    * per event.
    */
-  private firstCopies: FirstCopies = new Map();
+  private firstCopies = newFirstCopies();
   private retiring: Retiring[] = [];
   /** Batches dispatched so far, and the number of the last one decided. */
   private dispatched = 0;
@@ -565,7 +593,7 @@ export class IngestPipeline {
   private restart(): void {
     const settled = this.writing.then(ignore, ignore);
     this.failed = false;
-    this.firstCopies = new Map();
+    this.firstCopies = newFirstCopies();
     this.retiring = [];
     this.deciding = settled.then(() => NO_DECISION);
     this.writing = settled;
@@ -639,7 +667,7 @@ export class IngestPipeline {
       const outcome = await decided;
       const result = await this.write(outcome, token, (await parsed).length, options);
       // Batches dispatched up to now may have sent their look-ups before this write.
-      this.retiring.push({ after: this.dispatched, added: outcome.added });
+      this.retiring.push({ after: this.dispatched, batch: number });
       this.forgetRetired();
       return result;
     })();
@@ -712,9 +740,7 @@ export class IngestPipeline {
   /** Forget the first copies of durable batches that no decision still to come needs. */
   private forgetRetired(): void {
     while (this.retiring.length > 0 && this.retiring[0]!.after <= this.decidedUpTo) {
-      for (const [copies, ids] of this.retiring.shift()!.added) {
-        for (const id of ids) copies.delete(id);
-      }
+      this.firstCopies.retireUpTo(this.retiring.shift()!.batch);
     }
   }
 
@@ -726,11 +752,11 @@ export class IngestPipeline {
   private decide(validated: readonly Validated[], number: number, stored: StoredCopies): Decided {
     const events: Valid[] = [];
     const rejected: RejectedRecord[] = [];
-    const added: Decided['added'] = [];
-    // The maps of the force of the previous line: a batch is mostly one force.
+    const firstCopies = this.firstCopies;
+    firstCopies.begin(number);
+    // The tables of the force of the previous line: a batch is mostly one force.
     let force: string | undefined;
-    let seen = new Map<string, string | Valid>();
-    let addedIds: string[] = [];
+    let seen: ForceCopies<string | Valid> | undefined;
     let known: Map<string, string> | undefined;
     for (const item of validated) {
       if (!item.ok) {
@@ -740,26 +766,13 @@ export class IngestPipeline {
       const { id } = item;
       if (item.force !== force) {
         force = item.force;
-        let copies = this.firstCopies.get(force);
-        if (copies === undefined) {
-          copies = new Map();
-          this.firstCopies.set(force, copies);
-        }
-        seen = copies;
-        const entry = added.find(([map]) => map === copies);
-        if (entry === undefined) {
-          addedIds = [];
-          added.push([copies, addedIds]);
-        } else {
-          addedIds = entry[1];
-        }
+        seen = firstCopies.force(force);
         known = stored.get(force);
       }
-      let first = seen.get(id);
+      let first = seen!.get(id);
       if (first === undefined) {
         first = known?.get(id);
-        seen.set(id, first ?? item);
-        addedIds.push(id);
+        seen!.add(first ?? item);
       }
       if (first === undefined) {
         events.push(item);
@@ -784,7 +797,7 @@ export class IngestPipeline {
     }
     this.decidedUpTo = number;
     this.forgetRetired();
-    return { events, accepted: [], rejected, added };
+    return { events, accepted: [], rejected };
   }
 
   private async store(

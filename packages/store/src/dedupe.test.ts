@@ -291,7 +291,7 @@ describe('deduplication survives a restart', () => {
   });
 });
 
-describe('look-ups for a force this process found empty are answered from its own writes', () => {
+describe('look-ups for a force this process tracks are answered from its own writes and the ids stored before', () => {
   it('every id written since is found with its stored fingerprint; ids never written are not', async () => {
     const force = 'fresh-lookup';
     expect(await test.store.knownFingerprints(force, ['c1-p'])).toEqual(new Map());
@@ -318,6 +318,40 @@ describe('look-ups for a force this process found empty are answered from its ow
     expect(first.size).toBeLessThanOrEqual(1);
     const known = await test.store.knownFingerprints(force, ['c1-p', 'c1-a']);
     expect([...known.keys()].sort()).toEqual(['c1-a', 'c1-p']);
+  });
+
+  it('after a restart over stored rows, their ids are read into the filter: each is found, and ids never written need no query', async () => {
+    const force = 'seeded-restart';
+    // Ids past ASCII too: the engine hashes the stored UTF-8, this process the strings.
+    const suffixes = ['', '-é', '-😀', '-日本', '-ß\u0000'];
+    const lines = Array.from({ length: 40 }, (_, n) => call(force, n))
+      .flat()
+      .map((line, index) => {
+        const event = JSON.parse(line) as CallmonEventWire;
+        return JSON.stringify({ ...event, id: `${event.id}${suffixes[index % suffixes.length]}` });
+      });
+    const batch = recordsFromLines(lines, kafka(500), 1_000);
+    await test.store.insertEvents(batch, { dedupToken: 'seeded-restart:500' });
+    await raw.close();
+    await test.store.close();
+
+    test.store = await openStore(test.options);
+    raw = await openRawClient(test.options);
+    const ids = batch.map((record) => record.event.id);
+    const known = await test.store.knownFingerprints(force, [...ids, 'never-1']);
+    expect(known).toEqual(
+      new Map(batch.map((record) => [record.event.id, eventFingerprint(record.event)])),
+    );
+    // With the table out of the engine's reach, only an answer from the filter can succeed.
+    await raw.command({ query: 'RENAME TABLE events TO events_aside' });
+    try {
+      expect(await test.store.knownFingerprints(force, ['never-2', 'never-3-é'])).toEqual(
+        new Map(),
+      );
+      await expect(test.store.knownFingerprints(force, [ids[3]!])).rejects.toThrow(/events/);
+    } finally {
+      await raw.command({ query: 'RENAME TABLE events_aside TO events' });
+    }
   });
 
   it('after a restart, ids written by the earlier process are found', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -262,13 +262,38 @@ class ClickHouseStore implements Store {
   /** Embedded mode: whether {@link WrittenIds} answers for the force's ids. */
   async #tracksWrites(force: string): Promise<boolean> {
     if (this.#connection.insertDir === undefined) return false;
-    return this.#written.tracks(force, async () => {
-      const [row] = await this.#select<{ n: number | string }>(
-        'SELECT count() AS n FROM events WHERE force = {force:String}',
-        { force },
-      );
-      return Number(row?.n ?? 0);
-    });
+    return this.#written.tracks(
+      force,
+      async () => {
+        const [row] = await this.#select<{ n: number | string }>(
+          'SELECT count() AS n FROM events WHERE force = {force:String}',
+          { force },
+        );
+        return Number(row?.n ?? 0);
+      },
+      () => this.#storedIdHashes(force),
+    );
+  }
+
+  /**
+   * Embedded: {@link idHash} of every stored id of a force, hashed by the engine into a
+   * file (RowBinary UInt32s) rather than sent as rows: 10 M ids cost 40 MB, not 10 M strings.
+   */
+  async #storedIdHashes(force: string): Promise<Uint32Array> {
+    const file = join(this.#connection.insertDir!, `${randomBytes(8).toString('hex')}.hashes`);
+    try {
+      await this.#connection.client.command({
+        query: `INSERT INTO FUNCTION file(${sqlString(file)}, 'RowBinary', 'hash UInt32')
+                SELECT murmurHash3_32(id) FROM events WHERE force = {force:String}`,
+        query_params: { force },
+      });
+      const bytes = readFileSync(file);
+      // RowBinary is little-endian, as are the machines chDB runs on; copied when unaligned.
+      const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
+      return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >>> 2);
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   readEvents(range: EventRange): Promise<CallmonEvent[]> {

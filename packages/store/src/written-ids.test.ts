@@ -1,6 +1,7 @@
+import { query as chdbQuery } from 'chdb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WrittenIds } from './written-ids.ts';
+import { idHash, SEED_LIMIT, WrittenIds } from './written-ids.ts';
 
 const none = () => Promise.resolve(0);
 
@@ -34,10 +35,86 @@ describe('WrittenIds: which ids of a force this process may have written', () =>
     expect(positives).toBeLessThan(1_000);
   });
 
-  it('a force that has rows when first asked about is left to the engine', async () => {
+  it('a force that has rows when first asked about, with no way to read their ids, is left to the engine', async () => {
     const written = new WrittenIds();
     expect(await written.tracks('f1', () => Promise.resolve(3))).toBe(false);
     expect(written.mayHave('f1', 'never-written')).toBe(true);
+  });
+
+  it('a force that has rows when first asked about is tracked from the hashes of its stored ids', async () => {
+    const written = new WrittenIds();
+    const stored = Array.from({ length: 50_000 }, (_, n) => `stored-${n}-é`);
+    const hashes = Uint32Array.from(stored, idHash);
+    expect(
+      await written.tracks(
+        'f1',
+        () => Promise.resolve(stored.length),
+        () => Promise.resolve(hashes),
+      ),
+    ).toBe(true);
+    expect(stored.filter((id) => !written.mayHave('f1', id))).toEqual([]);
+    written.add('f1', 'written-after');
+    expect(written.mayHave('f1', 'written-after')).toBe(true);
+    let positives = 0;
+    for (let n = 0; n < 100_000; n++) if (written.mayHave('f1', `never-${n}`)) positives++;
+    expect(positives).toBeLessThan(300);
+  });
+
+  it('a force past the seed limit is left to the engine, its ids never read', async () => {
+    const written = new WrittenIds();
+    let read = false;
+    const tracked = await written.tracks(
+      'f1',
+      () => Promise.resolve(SEED_LIMIT + 1),
+      () => {
+        read = true;
+        return Promise.resolve(new Uint32Array());
+      },
+    );
+    expect(tracked).toBe(false);
+    expect(read).toBe(false);
+  });
+
+  it('a write while the stored ids are read leaves the force to the engine', async () => {
+    const written = new WrittenIds();
+    let reading: () => void = () => {};
+    const readStarted = new Promise<void>((resolve) => {
+      reading = resolve;
+    });
+    let hashesRead: (hashes: Uint32Array) => void = () => {};
+    const tracked = written.tracks(
+      'f1',
+      () => Promise.resolve(2),
+      () =>
+        new Promise<Uint32Array>((resolve) => {
+          hashesRead = resolve;
+          reading();
+        }),
+    );
+    await readStarted;
+    written.add('f1', 'raced');
+    hashesRead(Uint32Array.from(['a', 'b'], idHash));
+    expect(await tracked).toBe(false);
+    expect(written.mayHave('f1', 'never-written')).toBe(true);
+  });
+
+  it("idHash is the engine's murmurHash3_32 of the id's UTF-8, for any text", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: 'binary', maxLength: 30 }), { minLength: 1, maxLength: 50 }),
+        async (ids) => {
+          const hexes = ids.map(
+            (id) => `murmurHash3_32(unhex('${Buffer.from(id).toString('hex')}'))`,
+          );
+          const result = await chdbQuery(`SELECT [${hexes.join(', ')}] AS hashes`, 'JSONEachRow');
+          const { hashes } = JSON.parse(result) as { hashes: number[] };
+          expect(ids.map(idHash)).toEqual(hashes);
+        },
+      ),
+      { numRuns: 50 },
+    );
+    // An unpaired surrogate is hashed as the store writes it: U+FFFD.
+    expect(idHash('a\ud800b')).toBe(idHash('a\ufffdb'));
   });
 
   it('a force written before it was asked about is left to the engine', async () => {

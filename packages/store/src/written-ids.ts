@@ -1,9 +1,10 @@
 /**
- * Embedded mode: the ids this process has written, for each force that had no rows when
- * the process first asked about it, as Bloom filters. chDB locks its data folder to one
- * process, so for such a force nothing but this store's own inserts can add an id: an id
- * the filter has never seen is certainly not stored, and the duplicate check need not ask
- * the engine about it. On a file backfill that is nearly every id of every batch, and
+ * Embedded mode: the ids of each force the store holds, as Bloom filters — those this
+ * process has written, and, for a force that already had rows when the process first asked
+ * about it, the hashes of its stored ids read once then (up to {@link SEED_LIMIT} rows).
+ * chDB locks its data folder to one process, so nothing but this store's own inserts can
+ * add an id after that: an id the filter has never seen is certainly not stored, and the
+ * duplicate check need not ask the engine about it. On a file backfill that is nearly every id of every batch, and
  * the look-up queries cost the engine ≈ 6 CPU-seconds per 1 M events, half its whole
  * native load of the same lines (packages/store/BENCHMARKS.md). A false positive only
  * sends the id to the engine.
@@ -11,49 +12,146 @@
 
 /** Bits per filter: 1 MiB, about 0.1 % false positives at its capacity. */
 const FILTER_BITS = 1 << 23;
-/** Ids per filter before a new one is started (a scalable Bloom filter). */
-const FILTER_CAPACITY = 500_000;
+/** Ids per filter before a new one is started (a scalable Bloom filter): 16.8 bits each. */
+const FILTER_CAPACITY = Math.floor(FILTER_BITS / 16.8);
+/**
+ * Stored rows of a force up to which its ids' hashes are read into a filter when it is
+ * first asked about (a member restarted over a populated store: ≈ 0.1 s and 2 MiB per
+ * million rows); a larger force is left to the engine.
+ */
+export const SEED_LIMIT = 20_000_000;
 /** Probes per id: optimal for 16.8 bits per id is ≈ 11, but 5 costs less and is close. */
 const PROBES = 5;
 
 class BloomFilter {
-  readonly #bits = new Int32Array(FILTER_BITS >>> 5);
+  readonly #bits: Int32Array;
+  readonly #mask: number;
+  readonly capacity: number;
   count = 0;
 
-  add(h1: number, h2: number): void {
+  /** Sized for `ids` at 16.8 bits each, at least {@link FILTER_BITS}. */
+  constructor(ids = FILTER_CAPACITY) {
+    let bits = FILTER_BITS;
+    while (bits / 16.8 < ids) bits *= 2;
+    this.#bits = new Int32Array(bits >>> 5);
+    this.#mask = bits - 1;
+    this.capacity = Math.floor(bits / 16.8);
+  }
+
+  add(hash: number): void {
     const bits = this.#bits;
+    const step = stepOf(hash);
     for (let i = 0; i < PROBES; i++) {
-      const bit = (h1 + Math.imul(i, h2)) & (FILTER_BITS - 1);
+      const bit = (hash + Math.imul(i, step)) & this.#mask;
       bits[bit >>> 5]! |= 1 << (bit & 31);
     }
     this.count++;
   }
 
-  has(h1: number, h2: number): boolean {
+  has(hash: number): boolean {
     const bits = this.#bits;
+    const step = stepOf(hash);
     for (let i = 0; i < PROBES; i++) {
-      const bit = (h1 + Math.imul(i, h2)) & (FILTER_BITS - 1);
+      const bit = (hash + Math.imul(i, step)) & this.#mask;
       if ((bits[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
     }
     return true;
   }
 }
 
-/** Two independent 32-bit hashes of a string's code units (FNV-1a and a multiplicative mix). */
-let hash1 = 0;
-let hash2 = 0;
-function hashId(id: string): void {
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c;
-  for (let i = 0; i < id.length; i++) {
-    const code = id.charCodeAt(i);
-    a = Math.imul(a ^ code, 0x01000193);
-    b = Math.imul(b ^ code, 0x5bd1e995);
-    b ^= b >>> 15;
+/**
+ * The probes' stride, from the hash itself (MurmurHash3's finalizer on it): two ids
+ * share all their probes only when their 32-bit hashes are equal, about 1 in 4 × 10⁹.
+ * Odd, so that the probes of one id never collapse onto one bit.
+ */
+function stepOf(hash: number): number {
+  let h = hash ^ 0x9e3779b9;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 1;
+}
+
+/**
+ * MurmurHash3 (x86, 32-bit, seed 0) of the id's UTF-8 bytes — ClickHouse's
+ * `murmurHash3_32(id)`, so that stored ids can be hashed by the engine. The UTF-8 is made
+ * on the way, as the store writes it (an unpaired surrogate as U+FFFD).
+ */
+export function idHash(id: string): number {
+  hashed = 0;
+  block = 0;
+  filled = 0;
+  // ASCII four characters to a block, while they last (ids nearly always are).
+  let index = 0;
+  for (; index + 4 <= id.length; index += 4) {
+    const c0 = id.charCodeAt(index);
+    const c1 = id.charCodeAt(index + 1);
+    const c2 = id.charCodeAt(index + 2);
+    const c3 = id.charCodeAt(index + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) break;
+    hashed = mixBlock(hashed, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+    hashed = (Math.imul((hashed << 13) | (hashed >>> 19), 5) + 0xe6546b64) | 0;
   }
-  hash1 = a >>> 0;
-  // Odd, so that the probes of one id never collapse onto one bit.
-  hash2 = (b | 1) >>> 0;
+  length = index;
+  for (; index < id.length; index++) {
+    let code = id.charCodeAt(index);
+    if (code < 0x80) {
+      feed(code);
+      continue;
+    }
+    if (code < 0x800) {
+      feed(0xc0 | (code >>> 6));
+      feed(0x80 | (code & 0x3f));
+      continue;
+    }
+    if (code >= 0xd800 && code <= 0xdfff) {
+      const next = id.charCodeAt(index + 1);
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        index++;
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        feed(0xf0 | (code >>> 18));
+        feed(0x80 | ((code >>> 12) & 0x3f));
+        feed(0x80 | ((code >>> 6) & 0x3f));
+        feed(0x80 | (code & 0x3f));
+        continue;
+      }
+      code = 0xfffd;
+    }
+    feed(0xe0 | (code >>> 12));
+    feed(0x80 | ((code >>> 6) & 0x3f));
+    feed(0x80 | (code & 0x3f));
+  }
+  let hash = filled > 0 ? mixBlock(hashed, block) : hashed;
+  hash ^= length;
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
+
+/** {@link idHash}'s state as the bytes come (module-level: no closure per id). */
+let hashed = 0;
+let block = 0;
+let filled = 0;
+let length = 0;
+
+function feed(byte: number): void {
+  block |= byte << (filled * 8);
+  length++;
+  if (++filled === 4) {
+    hashed = mixBlock(hashed, block);
+    hashed = (Math.imul((hashed << 13) | (hashed >>> 19), 5) + 0xe6546b64) | 0;
+    block = 0;
+    filled = 0;
+  }
+}
+
+function mixBlock(hash: number, block: number): number {
+  let k = Math.imul(block, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  return hash ^ k;
 }
 
 type ForceState =
@@ -62,9 +160,14 @@ type ForceState =
    * way). `insertedMeanwhile`: a write raced it.
    */
   | { kind: 'probing'; insertedMeanwhile: boolean; answered: Promise<void> }
-  /** Had no rows when asked, before this process wrote any: `filters` hold every id since. */
-  | { kind: 'fresh'; filters: BloomFilter[] }
-  /** Had rows, or was written before it was asked about: the engine answers for it. */
+  /**
+   * Asked before this process wrote to it: `filters` hold every id it had then (none, or
+   * the hashes read from the engine) and every id written since.
+   */
+  | { kind: 'tracked'; filters: BloomFilter[] }
+  /**
+   * Written before it was asked about, or too large to read: the engine answers for it.
+   */
   | { kind: 'stored' };
 
 export class WrittenIds {
@@ -72,9 +175,15 @@ export class WrittenIds {
 
   /**
    * Whether the filters can answer for `force` now, learning it on first use with
-   * `countRows` (which must count the force's stored rows as of the call).
+   * `countRows` (which must count the force's stored rows as of the call) and, where it
+   * has rows, `storedHashes` (the {@link idHash} of each stored id, as of the call; without
+   * it, or past {@link SEED_LIMIT} rows, the engine answers for the force).
    */
-  async tracks(force: string, countRows: () => Promise<number>): Promise<boolean> {
+  async tracks(
+    force: string,
+    countRows: () => Promise<number>,
+    storedHashes?: () => Promise<Uint32Array>,
+  ): Promise<boolean> {
     let state = this.#forces.get(force);
     // Look-ups sent together (the first batches of a file, the first chunks of several
     // partitions) wait for the one question rather than each asking the engine about
@@ -93,22 +202,30 @@ export class WrittenIds {
         }),
       };
       this.#forces.set(force, probe);
-      let rows: number;
+      let filter: BloomFilter | undefined;
       try {
-        rows = await countRows();
+        const rows = await countRows();
+        if (rows === 0) {
+          filter = new BloomFilter();
+        } else if (storedHashes !== undefined && rows <= SEED_LIMIT && !probe.insertedMeanwhile) {
+          const hashes = await storedHashes();
+          // Room for as many again before a second filter is needed.
+          filter = new BloomFilter(Math.max(FILTER_CAPACITY, hashes.length * 2));
+          for (const hash of hashes) filter.add(hash);
+        }
       } catch (error) {
         this.#forces.delete(force);
         answer();
         throw error;
       }
       state =
-        rows === 0 && !probe.insertedMeanwhile
-          ? { kind: 'fresh', filters: [new BloomFilter()] }
+        filter !== undefined && !probe.insertedMeanwhile
+          ? { kind: 'tracked', filters: [filter] }
           : { kind: 'stored' };
       this.#forces.set(force, state);
       answer();
     }
-    return state.kind === 'fresh';
+    return state.kind === 'tracked';
   }
 
   /**
@@ -122,14 +239,13 @@ export class WrittenIds {
       this.#forces.set(force, { kind: 'stored' });
     } else if (state.kind === 'probing') {
       state.insertedMeanwhile = true;
-    } else if (state.kind === 'fresh') {
+    } else if (state.kind === 'tracked') {
       let filter = state.filters[state.filters.length - 1]!;
-      if (filter.count >= FILTER_CAPACITY) {
+      if (filter.count >= filter.capacity) {
         filter = new BloomFilter();
         state.filters.push(filter);
       }
-      hashId(id);
-      filter.add(hash1, hash2);
+      filter.add(idHash(id));
     }
   }
 
@@ -139,9 +255,9 @@ export class WrittenIds {
    */
   mayHave(force: string, id: string): boolean {
     const state = this.#forces.get(force);
-    if (state?.kind !== 'fresh') return true;
-    hashId(id);
-    for (const filter of state.filters) if (filter.has(hash1, hash2)) return true;
+    if (state?.kind !== 'tracked') return true;
+    const hash = idHash(id);
+    for (const filter of state.filters) if (filter.has(hash)) return true;
     return false;
   }
 }

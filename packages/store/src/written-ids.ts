@@ -4,13 +4,13 @@
  * about it, the hashes of its stored ids read once then (up to {@link SEED_LIMIT} rows).
  * chDB locks its data folder to one process, so nothing but this store's own inserts can
  * add an id after that: an id the filter has never seen is certainly not stored, and the
- * duplicate check need not ask the engine about it. On a file backfill that is nearly every id of every batch, and
- * the look-up queries cost the engine ≈ 6 CPU-seconds per 1 M events, half its whole
- * native load of the same lines (packages/store/BENCHMARKS.md). A false positive only
- * sends the id to the engine.
+ * duplicate check need not ask the engine about it. On a file backfill that is nearly
+ * every id of every batch, and the look-up queries cost the engine ≈ 6 CPU-seconds per
+ * 1 M events, half its whole native load of the same lines (packages/store/BENCHMARKS.md).
+ * A false positive only sends the id to the engine.
  */
 
-/** Bits per filter: 1 MiB, about 0.1 % false positives at its capacity. */
+/** Bits per filter: 1 MiB, about 0.4 % false positives at its capacity (blocked, below). */
 const FILTER_BITS = 1 << 23;
 /** Ids per filter before a new one is started (a scalable Bloom filter): 16.8 bits each. */
 const FILTER_CAPACITY = Math.floor(FILTER_BITS / 16.8);
@@ -77,7 +77,11 @@ class BloomFilter {
  * equal, about 1 in 4 × 10⁹.
  */
 function stepOf(hash: number): number {
-  let h = hash ^ 0x9e3779b9;
+  return fmix32(hash ^ 0x9e3779b9);
+}
+
+/** MurmurHash3's finalizer: every bit of the result depends on every bit of `h`. */
+function fmix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);
@@ -100,8 +104,7 @@ export function idHash(id: string): number {
     const c2 = id.charCodeAt(index + 2);
     const c3 = id.charCodeAt(index + 3);
     if ((c0 | c1 | c2 | c3) >= 0x80) break;
-    hashed = mixBlock(hashed, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
-    hashed = (Math.imul((hashed << 13) | (hashed >>> 19), 5) + 0xe6546b64) | 0;
+    hashed = mixBody(hashed, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
   length = index;
   for (; index < id.length; index++) {
@@ -132,14 +135,8 @@ export function idHash(id: string): number {
     feed(0x80 | ((code >>> 6) & 0x3f));
     feed(0x80 | (code & 0x3f));
   }
-  let hash = filled > 0 ? mixBlock(hashed, block) : hashed;
-  hash ^= length;
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  const tail = filled > 0 ? mixBlock(hashed, block) : hashed;
+  return fmix32(tail ^ length) >>> 0;
 }
 
 /** {@link idHash}'s state as the bytes come (module-level: no closure per id). */
@@ -152,13 +149,19 @@ function feed(byte: number): void {
   block |= byte << (filled * 8);
   length++;
   if (++filled === 4) {
-    hashed = mixBlock(hashed, block);
-    hashed = (Math.imul((hashed << 13) | (hashed >>> 19), 5) + 0xe6546b64) | 0;
+    hashed = mixBody(hashed, block);
     block = 0;
     filled = 0;
   }
 }
 
+/** One whole 4-byte block into the hash. */
+function mixBody(hash: number, block: number): number {
+  const mixed = mixBlock(hash, block);
+  return (Math.imul((mixed << 13) | (mixed >>> 19), 5) + 0xe6546b64) | 0;
+}
+
+/** A block into the hash: alone, the last bytes (fewer than 4). */
 function mixBlock(hash: number, block: number): number {
   let k = Math.imul(block, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);

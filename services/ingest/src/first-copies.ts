@@ -28,16 +28,13 @@ export class FirstCopies<T> {
     return copies;
   }
 
-  /** Start deciding batch `number`: what is added from now on belongs to it. */
+  /** Start deciding batch `number` (once each): what is added from now on belongs to it. */
   begin(number: number): void {
     if (number <= this.#retiredUpTo) {
       throw new Error(`batch ${number} is already retired (up to ${this.#retiredUpTo})`);
     }
-    let batch = this.#batches.get(number);
-    if (batch === undefined) {
-      batch = { number, ids: [], copies: [] };
-      this.#batches.set(number, batch);
-    }
+    const batch: Batch<T> = { number, ids: [], copies: [] };
+    this.#batches.set(number, batch);
     this.#current = batch;
   }
 

@@ -390,14 +390,6 @@ export interface BatchOptions {
   onDecided?: (events: CallmonEvent[]) => void;
 }
 
-/**
- * The first copy of each id: its fingerprint (from the store), or the input itself (whose
- * fingerprint is worked out only if a repeat comes to compare with it).
- */
-function newFirstCopies(): FirstCopies<string | Valid> {
-  return new FirstCopies();
-}
-
 const NO_DECISION: Decided = { events: [], accepted: [], rejected: [] };
 const ignore = () => {};
 
@@ -434,9 +426,10 @@ export class IngestPipeline {
    * this one table (one probe a line, whatever the number of batches in flight); a durable
    * batch's entries are forgotten once every batch dispatched before it became durable
    * is decided — from then on the store answers for them, and this run keeps nothing
-   * per event.
+   * per event. A first copy is its fingerprint (from the store), or the input itself
+   * (whose fingerprint is worked out only if a repeat comes to compare with it).
    */
-  private firstCopies = newFirstCopies();
+  private firstCopies = new FirstCopies<string | Valid>();
   private retiring: Retiring[] = [];
   /** Batches dispatched so far, and the number of the last one decided. */
   private dispatched = 0;
@@ -593,7 +586,7 @@ export class IngestPipeline {
   private restart(): void {
     const settled = this.writing.then(ignore, ignore);
     this.failed = false;
-    this.firstCopies = newFirstCopies();
+    this.firstCopies = new FirstCopies<string | Valid>();
     this.retiring = [];
     this.deciding = settled.then(() => NO_DECISION);
     this.writing = settled;

@@ -23,10 +23,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKafka } from '../packages/queue/src/index.ts';
 import { simulate } from '../services/simulator/src/index.ts';
-import { kafkaInit } from '../test/support/callmon-cli.ts';
+import { CLI, kafkaInit } from '../test/support/callmon-cli.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const cli = ['--import', 'tsx', join(root, 'services/cli/src/main.ts')];
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '300000' },
@@ -90,7 +89,7 @@ try {
       const child = spawn(
         'node',
         [
-          ...cli,
+          ...CLI,
           'ingest',
           '--kafka',
           brokers,

@@ -3,16 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CLI } from './support/callmon-cli.ts';
 
 /** `callmon ingest` as scripts use it: the summary contract and its errors. */
 
 const root = join(import.meta.dirname, '..');
-const cli = ['--import', 'tsx', join(root, 'services/cli/src/main.ts')];
 const line = (event: Record<string, unknown>) =>
   JSON.stringify({ v: 1, force: 'northants', ...event });
 
 function callmon(args: string[], input?: string) {
-  return spawnSync('node', [...cli, ...args], { cwd: root, encoding: 'utf8', input });
+  return spawnSync('node', [...CLI, ...args], { cwd: root, encoding: 'utf8', input });
 }
 
 describe('callmon ingest', () => {
@@ -94,7 +94,7 @@ describe('callmon ingest', () => {
     ]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('absent.ndjson');
-    const badEnv = spawnSync('node', [...cli, 'ingest', '--file', file], {
+    const badEnv = spawnSync('node', [...CLI, 'ingest', '--file', file], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, CALLMON_BATCH_ROWS: 'many', CALLMON_DATA_DIR: dataDir },

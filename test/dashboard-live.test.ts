@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from './support/callmon-cli.ts';
 
 /**
  * The supervisor's dashboard in headless Chromium (Debian's, never a downloaded one)
@@ -43,9 +44,7 @@ beforeAll(async () => {
   child = spawn(
     'node',
     [
-      '--import',
-      'tsx',
-      'services/cli/src/main.ts',
+      ...CLI,
       'start',
       '--scenario',
       'friday-night-surge',

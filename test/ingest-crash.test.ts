@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulate } from '@callmon/simulator';
 import { describe, expect, it } from 'vitest';
+import { CLI } from './support/callmon-cli.ts';
 
 /**
  * architecture.md: "a crash at any point loses nothing" and nothing is counted twice.
@@ -13,10 +14,9 @@ import { describe, expect, it } from 'vitest';
  */
 
 const root = join(import.meta.dirname, '..');
-const cli = ['--import', 'tsx', join(root, 'services/cli/src/main.ts')];
 
 function ingestArgs(file: string, dataDir: string) {
-  return [...cli, 'ingest', '--file', file, '--data-dir', dataDir, '--summary', 'json'];
+  return [...CLI, 'ingest', '--file', file, '--data-dir', dataDir, '--summary', 'json'];
 }
 
 function dump(dataDir: string) {
@@ -101,7 +101,7 @@ describe('kill -9 during an ingest', () => {
       spawnSync(
         'node',
         [
-          ...cli,
+          ...CLI,
           'report',
           'weekly',
           '--force',

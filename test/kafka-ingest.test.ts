@@ -11,11 +11,11 @@ import type { CallmonEvent } from '@callmon/events';
 import { generateEvents, toWire } from '@callmon/store/testing';
 import { type Admin, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CLI } from './support/callmon-cli.ts';
 
 const skip = Boolean(process.env.CALLMON_SKIP_KAFKA);
 const brokers = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS ?? '';
 const root = join(import.meta.dirname, '..');
-const cli = ['--import', 'tsx', join(root, 'services/cli/src/main.ts')];
 
 interface Run {
   status: number | null;
@@ -30,7 +30,7 @@ function callmon(
   onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', [...cli, ...args], {
+    const child = spawn('node', [...CLI, ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

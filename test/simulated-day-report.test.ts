@@ -6,6 +6,7 @@ import { Policy, weeklyReport } from '@callmon/compliance';
 import { type CallmonEvent, parseEvent } from '@callmon/events';
 import { simulate } from '@callmon/simulator';
 import { describe, expect, it } from 'vitest';
+import { CLI } from './support/callmon-cli.ts';
 
 /**
  * Live equals batch equals SQL: a simulated day of the data-faults scenario goes through
@@ -14,10 +15,9 @@ import { describe, expect, it } from 'vitest';
  */
 
 const root = join(import.meta.dirname, '..');
-const cli = ['--import', 'tsx', join(root, 'services/cli/src/main.ts')];
 
 function callmon(args: string[]) {
-  const run = spawnSync('node', [...cli, ...args], {
+  const run = spawnSync('node', [...CLI, ...args], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 1 << 28,
@@ -97,7 +97,7 @@ describe('a simulated day through callmon ingest', () => {
     const badWeek = spawnSync(
       'node',
       [
-        ...cli,
+        ...CLI,
         'report',
         'weekly',
         '--force',
@@ -111,7 +111,7 @@ describe('a simulated day through callmon ingest', () => {
     );
     expect(badWeek.status).toBe(2);
     expect(badWeek.stderr).toContain('2021 has 52 ISO weeks');
-    const badFormat = spawnSync('node', [...cli, ...args, '--format', 'pdf'], {
+    const badFormat = spawnSync('node', [...CLI, ...args, '--format', 'pdf'], {
       cwd: root,
       encoding: 'utf8',
     });

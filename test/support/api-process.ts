@@ -1,10 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './callmon-cli.ts';
+import { CLI, ROOT } from './callmon-cli.ts';
 
 export { callmonSync } from './callmon-cli.ts';
-
-const cli = ['--import', 'tsx', join(ROOT, 'services/cli/src/main.ts')];
 
 export interface ApiProcess {
   /** `http://127.0.0.1:<port>` */
@@ -22,7 +19,7 @@ export async function startApiProcess(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60_000,
 ): Promise<ApiProcess> {
-  const child = spawn('node', [...cli, 'api', '--port', '0', ...args], {
+  const child = spawn('node', [...CLI, 'api', '--port', '0', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

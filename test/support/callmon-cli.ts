@@ -3,7 +3,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '../..');
-const CLI = ['--import', 'tsx', join(ROOT, 'services/cli/src/main.ts')];
+/** `node` arguments that start the CLI as `pnpm callmon` does (its bundle: services/cli/launcher.mjs). */
+export const CLI = [join(ROOT, 'services/cli/bin/callmon.mjs')];
 
 export interface CliRun {
   status: number | null;

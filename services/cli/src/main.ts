@@ -48,24 +48,27 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   }
 }
 
-// Run when executed directly (`pnpm callmon …` → tsx services/cli/src/main.ts).
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * The `callmon` process: runs `argv` with the process's own streams and sets its exit code.
+ * A store command whose stdin may carry data first moves it off fd 0 (stdin-guard.ts).
+ */
+export async function runCli(argv: string[]): Promise<void> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  const argv = process.argv.slice(2);
-  runWithStdinMoved(argv)
-    .then((exitCode) => exitCode ?? main(argv, { stdout: process.stdout, stderr: process.stderr }))
-    .then(
-      (exitCode) => {
-        process.exitCode = exitCode;
-      },
-      (error: unknown) => {
-        process.stderr.write(
-          `callmon: unexpected failure: ${(error as Error).stack ?? String(error)}\n`,
-        );
-        process.exitCode = 1;
-      },
+  try {
+    const moved = await runWithStdinMoved(argv);
+    process.exitCode =
+      moved ?? (await main(argv, { stdout: process.stdout, stderr: process.stderr }));
+  } catch (error) {
+    process.stderr.write(
+      `callmon: unexpected failure: ${(error as Error).stack ?? String(error)}\n`,
     );
+    process.exitCode = 1;
+  }
 }
+
+// Run when executed directly (`node --import tsx services/cli/src/main.ts …`); `pnpm
+// callmon` starts through services/cli/bin/callmon.mjs, which calls runCli.
+if (import.meta.url === `file://${process.argv[1]}`) await runCli(process.argv.slice(2));

@@ -6,8 +6,9 @@
  *
  * 1. Generates the events with `callmon simulate --days N` (245 days ≈ 1 018 000 lines)
  *    into a temp folder, unless `--file` names an existing NDJSON file.
- * 2. (a) Spawns the real CLI, `node --import tsx services/cli/src/main.ts ingest --file F
- *    --data-dir D --summary json`, on a fresh folder and times it, process start to exit.
+ * 2. (a) Spawns the real CLI as `pnpm callmon` starts it, `node services/cli/bin/callmon.mjs
+ *    ingest --file F --data-dir D --summary json`, on a fresh folder and times it, process
+ *    start to exit.
  *    With `--baseline DIR`, first the same with the CLI of another checkout (e.g. the
  *    commit before a change, with its node_modules) on its own fresh folder.
  * 3. (b) Spawns this script in its `--native` role on another fresh folder: it opens the
@@ -30,7 +31,7 @@
  * and NODE_OPTIONS=--max-semi-space-size=64 its young generation.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -68,6 +69,17 @@ if (values.native !== undefined) await nativeRole(values.native, values.into!);
 else if (values.check !== undefined) await checkRole(values.check);
 else await main();
 
+/**
+ * How `pnpm callmon` starts the CLI of the checkout at `cliRoot`: its launcher (a cached
+ * bundle), or for a checkout from before the launcher, its sources through tsx.
+ */
+function cliArgs(cliRoot: string): string[] {
+  const launcher = join(cliRoot, 'services/cli/bin/callmon.mjs');
+  return existsSync(launcher)
+    ? [launcher]
+    : ['--import', 'tsx', join(cliRoot, 'services/cli/src/main.ts')];
+}
+
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'callmon-ingest-bench-'));
   let file = values.file === undefined ? undefined : resolve(values.file);
@@ -75,9 +87,7 @@ async function main(): Promise<void> {
     file = join(work, 'events.ndjson');
     const began = performance.now();
     await run(process.execPath, [
-      '--import',
-      'tsx',
-      join(root, 'services/cli/src/main.ts'),
+      ...cliArgs(root),
       'simulate',
       '--days',
       values.days,
@@ -99,18 +109,7 @@ async function main(): Promise<void> {
     const cpuBefore = childrenCpuMs();
     const summary = await run(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(cliRoot, 'services/cli/src/main.ts'),
-        'ingest',
-        '--file',
-        file,
-        '--data-dir',
-        dataDir,
-        '--summary',
-        'json',
-      ],
+      [...cliArgs(cliRoot), 'ingest', '--file', file, '--data-dir', dataDir, '--summary', 'json'],
       cliRoot,
     );
     const counts = JSON.parse(summary.trim().split('\n').at(-1)!) as { accepted: number };

@@ -437,8 +437,16 @@ export function fingerprintOf(batch: ParsedBatch, index: number): string {
  */
 let workerEntry: Promise<URL | string> | undefined;
 
+/**
+ * The worker's module in the CLI's cached bundle, when the CLI was started through its
+ * launcher (services/cli/launcher.mjs sets it): the workers load that, with no bundling.
+ */
+const PREBUILT_WORKER = Symbol.for('callmon.parseWorkerModule');
+
 function workerSource(entry: WorkerEntry): Promise<URL | string> {
   if (entry === 'tsx') return Promise.resolve(tsxBootstrap());
+  const prebuilt = (globalThis as Record<symbol, unknown>)[PREBUILT_WORKER];
+  if (typeof prebuilt === 'string') return Promise.resolve(new URL(prebuilt));
   workerEntry ??= bundleWorker().catch(() => tsxBootstrap());
   return workerEntry;
 }

@@ -6,7 +6,5 @@ export const ROOT: string;
 export function sourceFiles(root: string): string[];
 /** A hash of every file a bundle of the CLI can depend on, names and contents. */
 export function sourceKey(root: string): string;
-/** The folder of the bundle for the sources as they are now (made if missing). */
-export function bundled(cacheRoot?: string): Promise<string>;
 /** Run the CLI with `argv`. */
 export function launch(argv: string[]): Promise<void>;

@@ -22,6 +22,8 @@ const PARSE_WORKER = join(ROOT, 'services/ingest/src/parse-worker.ts');
 const PARSE_WORKER_MODULE = Symbol.for('callmon.parseWorkerModule');
 const WORKSPACE_DIRS = ['packages', 'services', 'dashboards'];
 const SOURCE = /\.(ts|mts|mjs|js|json)$/;
+// Tests are never bundled: editing one must not make a new bundle, nor be read at start-up.
+const TEST = /\.test\.ts$/;
 const TOP_LEVEL_FILES = [
   'package.json',
   'pnpm-lock.yaml',
@@ -31,7 +33,7 @@ const TOP_LEVEL_FILES = [
 
 /**
  * The files a bundle of the CLI can depend on, relative to `root`, sorted: each workspace
- * package's manifest and tsconfig and everything under its `src`, the top-level manifests,
+ * package's manifest and tsconfig and everything under its `src` but tests, the top-level manifests,
  * and this file (it decides how the bundle is made).
  */
 export function sourceFiles(root) {
@@ -46,7 +48,7 @@ export function sourceFiles(root) {
       }
       if (!existsSync(join(root, base, 'src'))) continue;
       for (const file of readdirSync(join(root, base, 'src'), { recursive: true })) {
-        if (SOURCE.test(file)) files.push(join(base, 'src', file));
+        if (SOURCE.test(file) && !TEST.test(file)) files.push(join(base, 'src', file));
       }
     }
   }
@@ -117,7 +119,7 @@ async function bundle(outdir) {
 }
 
 /** The bundle for the sources as they are now, made if missing: its folder. */
-export async function bundled(cacheRoot = join(ROOT, 'node_modules/.cache/callmon-cli')) {
+async function bundled(cacheRoot = join(ROOT, 'node_modules/.cache/callmon-cli')) {
   const dir = join(cacheRoot, sourceKey(ROOT));
   const entry = join(dir, 'main.mjs');
   if (!existsSync(entry)) {

@@ -11,11 +11,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CLI } from '../../../test/support/callmon-cli.ts';
 
 const rounds = Number(process.argv[2] ?? 7);
 const root = resolve(import.meta.dirname, '../../..');
 const ways: Record<string, string[]> = {
-  launcher: [join(root, 'services/cli/bin/callmon.mjs')],
+  launcher: CLI,
   'tsx (baseline)': ['--import', 'tsx', join(root, 'services/cli/src/main.ts')],
 };
 const work = mkdtempSync(join(tmpdir(), 'callmon-startup-bench-'));

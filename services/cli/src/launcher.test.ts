@@ -25,7 +25,7 @@ function write(root: string, file: string, text: string): void {
 }
 
 describe('sourceKey', () => {
-  it('changes with any source or manifest the bundle is made from, and only with those', () => {
+  it('changes with any source or manifest the bundle is made from, and not with docs or tests', () => {
     const root = tempFolder('callmon-launcher-key-');
     write(root, 'package.json', '{}');
     write(root, 'packages/events/package.json', '{"name":"@callmon/events"}');
@@ -43,6 +43,7 @@ describe('sourceKey', () => {
 
     write(root, 'README.md', 'other docs\n');
     write(root, 'packages/events/README.md', 'other docs\n');
+    write(root, 'packages/events/src/index.test.ts', 'it("x", () => {});\n');
     expect(sourceKey(root)).toBe(first);
 
     const keys = new Set([first]);
@@ -106,6 +107,18 @@ describe('bin/callmon.mjs', () => {
     const unknown = run(['no-such-command'], cache);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toBe(fromSources(['no-such-command']).stderr);
+  }, 60_000);
+
+  it('runs from the sources through tsx, saying so, when it cannot make the bundle', () => {
+    // A cache folder under a plain file: the bundle cannot be written there.
+    const blocker = join(tempFolder('callmon-launcher-blocked-'), 'not-a-folder');
+    writeFileSync(blocker, '');
+    const result = run(['--help'], join(blocker, 'cache'));
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(
+      /^callmon: running from the TypeScript sources \(bundling failed: /,
+    );
+    expect(result.stdout).toBe(fromSources(['--help']).stdout);
   }, 60_000);
 
   it('ingests from standard input through the bundled parse workers into the store', () => {

@@ -1,4 +1,7 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ParseWorkers, parseWorkerCount, startParseWorkers } from './parse-workers.ts';
 
@@ -36,6 +39,29 @@ describe('starting parse workers for an ingest', () => {
       expect(parser?.count).toBe(2);
     } finally {
       parser?.close();
+    }
+  });
+});
+
+describe('parse workers started by the CLI launcher', () => {
+  it('load the module the launcher names instead of bundling their own', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'callmon-prebuilt-worker-'));
+    const module = join(folder, 'parse-worker.mjs');
+    writeFileSync(module, "throw new Error('the prebuilt worker module was loaded');\n");
+    const prebuilt = Symbol.for('callmon.parseWorkerModule');
+    const global = globalThis as Record<symbol, unknown>;
+    global[prebuilt] = pathToFileURL(module).href;
+    const workers = new ParseWorkers(1);
+    delete global[prebuilt];
+    try {
+      const line = new TextEncoder().encode('{}');
+      const position = { kind: 'file' as const, name: 'x', partition: 0, offset: 1 };
+      await expect(workers.parse([{ bytes: line, position, arrivedAt: 0 }], false)).rejects.toThrow(
+        'the prebuilt worker module was loaded',
+      );
+    } finally {
+      workers.close();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });

@@ -21,4 +21,6 @@ export const decodeRecordBatch = internal('src/protocol/recordBatch/v0/decoder.j
 export const RecordDecoder = internal('src/protocol/recordBatch/record/v0/decoder.js');
 export const Decoder = internal('src/protocol/decoder.js');
 export const Long = internal('src/utils/long.js');
+/** A partition's fetched messages as the consumer hands them over (patched). */
+export const Batch = internal('src/consumer/batch.js');
 export const { Types: Compression } = internal('src/protocol/message/compression/index.js');

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  Batch,
   Compression,
   Decoder,
   decodeRecordBatch,
@@ -157,5 +158,66 @@ describe('record decoding (kafkajs with the callmon patch)', () => {
     const [first, second] = await roundTrip(40n, 1_700_000_000_000n, inputs);
     expect(first!.value!.buffer).toBe(second!.value!.buffer);
     expect(first!.key!.toString()).toBe('k1');
+  });
+  it('reads the key, value and headers of a record when asked, and takes what is set on them', async () => {
+    const inputs: Input[] = [
+      { timestampDelta: 0, key: Buffer.from('k1'), value: Buffer.from('v1'), headers: {} },
+    ];
+    const [record] = await roundTrip(7n, 1_700_000_000_000n, inputs);
+    // The same objects every time they are read, as plain fields would be.
+    expect(record!.value).toBe(record!.value);
+    expect(record!.key).toBe(record!.key);
+    expect(record!.headers).toBe(record!.headers);
+    record!.value = Buffer.from('replaced');
+    record!.headers = { trace: Buffer.from('t') };
+    expect(record!.value.toString()).toBe('replaced');
+    expect(Object.keys(record!.headers)).toEqual(['trace']);
+  });
+});
+
+/** What kafkajs's consumer makes of a partition's fetch (consumer/batch.js, patched). */
+describe('a fetched batch (kafkajs with the callmon patch)', () => {
+  const fetched = async (firstOffset: bigint, count: number) =>
+    roundTrip(
+      firstOffset,
+      1_700_000_000_000n,
+      Array.from({ length: count }, (_, index) => ({
+        timestampDelta: index,
+        key: null,
+        value: Buffer.from(`value ${index}`),
+        headers: {},
+      })),
+    );
+  const offsets = (batch: { messages: DecodedRecord[] }) =>
+    batch.messages.map((message) => message.offset);
+
+  it('leaves out the messages before the offset fetched from', async () => {
+    // A compressed batch is returned whole, from its first offset, even when the fetch
+    // asked for one in its middle.
+    const messages = await fetched(100n, 5);
+    const batch = new Batch('topic', '102', { partition: 0, highWatermark: '105', messages });
+    expect(offsets(batch)).toEqual(['102', '103', '104']);
+    expect(batch.firstOffset()).toBe('102');
+  });
+
+  it('keeps every message when the fetch starts at the first', async () => {
+    const messages = await fetched(100n, 3);
+    const batch = new Batch('topic', '100', { partition: 0, highWatermark: '103', messages });
+    expect(offsets(batch)).toEqual(['100', '101', '102']);
+  });
+
+  it('leaves out control records', async () => {
+    const messages = await fetched(100n, 3);
+    messages[1]!.isControlRecord = true;
+    const batch = new Batch('topic', '100', { partition: 0, highWatermark: '103', messages });
+    expect(offsets(batch)).toEqual(['100', '102']);
+  });
+
+  it('compares offsets beyond 2^53 exactly', async () => {
+    const first = 2n ** 60n;
+    const messages = await fetched(first, 3);
+    const from = (first + 1n).toString();
+    const batch = new Batch('topic', from, { partition: 0, highWatermark: '0', messages });
+    expect(offsets(batch)).toEqual([from, (first + 2n).toString()]);
   });
 });

@@ -373,3 +373,72 @@ describe.each([
     expect(await test.store.countEvents({ force: 'northants' })).toBe(6);
   });
 });
+
+describe('ingest pipeline on a store still opening', () => {
+  const fileSource = (name: string) => ({
+    kind: 'file' as const,
+    name,
+    partition: 0,
+    arrivedAt: clock.now(),
+  });
+  const calls = (count: number) =>
+    Array.from({ length: count }, (_, index) =>
+      line({
+        id: `open-${index}`,
+        type: 'call.presented',
+        at: '2024-02-19T21:00:00Z',
+        call: `open-c${index}`,
+        channel: '999',
+      }),
+    );
+
+  it('parses lines while the store opens, and writes them once it is open', async () => {
+    const test = await openTestStore();
+    try {
+      let open: (store: Store) => void = () => {};
+      const opening = new Promise<Store>((resolve) => {
+        open = resolve;
+      });
+      const parsed: number[] = [];
+      const parser: BatchParser = {
+        parse: (batch, withEvents) => parseHere.parse(batch, withEvents),
+        parseLines: (lines, source, withEvents) => {
+          parsed.push(lines.starts.length);
+          return parseHere.parseLines(lines, source, withEvents);
+        },
+      };
+      const pipeline = new IngestPipeline({ store: opening, log, clock, batchRows: 10, parser });
+      pipeline.addLines(lineBatch(calls(10), 1), fileSource('opening.ndjson'));
+      pipeline.addLines(lineBatch(calls(20).slice(10), 11), fileSource('opening.ndjson'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Both batches parsed, nothing written: the store is not open yet.
+      expect(parsed).toEqual([10, 10]);
+      expect(pipeline.counts.accepted).toBe(0);
+      open(test.store);
+      await pipeline.flush();
+      expect(pipeline.counts).toMatchObject({ accepted: 20, duplicates: 0, rejected: 0 });
+      expect(await test.store.countEvents({ force: 'northants' })).toBe(20);
+    } finally {
+      await test.cleanup();
+    }
+  });
+
+  it('fails every batch with the error of a store that does not open, without retrying', async () => {
+    const failure = new Error('the data folder is locked');
+    const waits: number[] = [];
+    const pipeline = new IngestPipeline({
+      store: Promise.reject(failure),
+      log,
+      clock,
+      batchRows: 10,
+      parser: parseHere,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    pipeline.addLines(lineBatch(calls(10), 1), fileSource('locked.ndjson'));
+    await expect(pipeline.flush()).rejects.toBe(failure);
+    expect(waits).toEqual([]);
+    expect(pipeline.counts.accepted).toBe(0);
+  });
+});

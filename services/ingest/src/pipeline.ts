@@ -44,7 +44,12 @@ export interface IngestCounts {
 }
 
 export interface PipelineOptions {
-  store: Store;
+  /**
+   * Where batches are looked up and written. A store still opening may be given: lines
+   * are parsed meanwhile, and the first look-up waits for it (failing every batch, without
+   * retries, should it not open).
+   */
+  store: Store | Promise<Store>;
   log: Logger;
   clock: Clock;
   /** Inputs per store batch. */
@@ -137,17 +142,31 @@ type InputAt = (index: number) => RawInput;
 
 /** An input parsed and encoded on a worker: its store row, and its fingerprint on demand. */
 class EncodedInput implements EncodedEventRow {
-  readonly ok = true;
-
+  // Four fields: a file backfill holds a million of these until their batches are durable,
+  // so what can be read off the batch is (force, row bounds, `ok` on the prototype).
   constructor(
     private readonly inputAt: InputAt,
     private readonly batch: ParsedBatch,
     private readonly index: number,
-    readonly force: string,
     readonly id: string,
-    readonly start: number,
-    readonly end: number,
   ) {}
+
+  get ok(): true {
+    return true;
+  }
+
+  get force(): string {
+    return this.batch.forceNames[this.batch.forceOf[this.index]!]!;
+  }
+
+  /** Where its row starts and ends in the batch's rows. */
+  get start(): number {
+    return this.index === 0 ? 0 : this.batch.rowEnds[this.index - 1]!;
+  }
+
+  get end(): number {
+    return this.batch.rowEnds[this.index]!;
+  }
 
   get rows(): Uint8Array {
     return this.batch.rows;
@@ -173,7 +192,7 @@ class EncodedInput implements EncodedEventRow {
 /** A batch parsed by a {@link BatchParser}, as the pipeline decides on it. */
 function fromParsed(count: number, inputAt: InputAt, batch: ParsedBatch): Validated[] {
   const validated: Validated[] = [];
-  const { rejections, rowEnds, ids, forceOf, forceNames } = batch;
+  const { rejections, ids } = batch;
   let rejection = 0;
   for (let index = 0; index < count; index++) {
     const rejected = rejections[rejection];
@@ -191,18 +210,7 @@ function fromParsed(count: number, inputAt: InputAt, batch: ParsedBatch): Valida
       validated.push({ ok: false, record });
       continue;
     }
-    const start = index === 0 ? 0 : rowEnds[index - 1]!;
-    validated.push(
-      new EncodedInput(
-        inputAt,
-        batch,
-        index,
-        forceNames[forceOf[index]!]!,
-        ids[index]!,
-        start,
-        rowEnds[index]!,
-      ),
-    );
+    validated.push(new EncodedInput(inputAt, batch, index, ids[index]!));
   }
   return validated;
 }
@@ -436,17 +444,23 @@ export class IngestPipeline {
   private decidedUpTo = 0;
 
   private readonly options: Required<
-    Omit<PipelineOptions, 'onDurable' | 'parser' | 'maxBatchesInFlight'>
+    Omit<PipelineOptions, 'store' | 'onDurable' | 'parser' | 'maxBatchesInFlight'>
   > &
     Pick<PipelineOptions, 'onDurable' | 'parser'>;
   private readonly maxBatchesInFlight: number;
+  /** The store, once open. */
+  private readonly storeReady: Promise<Store>;
 
   constructor(options: PipelineOptions) {
+    const { store, ...rest } = options;
     this.options = {
       maxRetries: 8,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      ...options,
+      ...rest,
     };
+    this.storeReady = Promise.resolve(store);
+    // Seen by the batches that wait for it; a store that never opens is not unhandled.
+    this.storeReady.catch(ignore);
     this.maxBatchesInFlight = options.maxBatchesInFlight ?? MAX_BATCHES_IN_FLIGHT;
   }
 
@@ -704,7 +718,7 @@ export class IngestPipeline {
     validated: readonly Validated[],
     options: BatchOptions,
   ): Promise<StoredCopies> {
-    const store = options.store ?? this.options.store;
+    const store = options.store ?? (await this.storeReady);
     const idsByForce = new Map<string, string[]>();
     for (const item of validated) {
       if (!item.ok) continue;
@@ -799,7 +813,7 @@ export class IngestPipeline {
     token: string,
     options: BatchOptions,
   ): Promise<void> {
-    const store = options.store ?? this.options.store;
+    const store = options.store ?? (await this.storeReady);
     if (events.length > 0) {
       await this.withRetry(
         'store events',

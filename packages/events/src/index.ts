@@ -17,6 +17,7 @@ export {
   type PlainField,
   plainEvent,
   plainEventFrom,
+  plainFingerprintLength,
   scanPlainEvent,
   writePlainFingerprint,
 } from './plain-event.ts';

@@ -7,6 +7,7 @@ import {
   PLAIN_FIELDS,
   plainEvent,
   plainEventFrom,
+  plainFingerprintLength,
   scanPlainEvent,
   writePlainFingerprint,
 } from './plain-event.ts';
@@ -57,6 +58,12 @@ function expectSound(line: string | Uint8Array): boolean {
   const fingerprint = new Uint8Array(MAX_PLAIN_FINGERPRINT);
   const length = writePlainFingerprint(framed, fingerprint);
   expect(latin1.decode(fingerprint.subarray(0, length))).toBe(eventFingerprint(parsed.event));
+  // Its length known before it is written, and written from an offset (inside a row).
+  expect(plainFingerprintLength()).toBe(length);
+  const inRow = new Uint8Array(length + 9).fill(0x23);
+  expect(writePlainFingerprint(framed, inRow, 5)).toBe(5 + length);
+  expect(latin1.decode(inRow.subarray(5, 5 + length))).toBe(eventFingerprint(parsed.event));
+  expect([...inRow.subarray(0, 5), ...inRow.subarray(5 + length)]).toEqual(Array(9).fill(0x23));
   // The event too, to its key order (its JSON text is what the live feed sends), from the
   // scan's results in place and copied to an offset, as another thread builds it.
   const { type, at, grade } = plainEvent;

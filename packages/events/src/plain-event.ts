@@ -475,12 +475,13 @@ export const MAX_PLAIN_FINGERPRINT = MAX_PLAIN_BYTES + 64;
 
 /**
  * `eventFingerprint` of the event {@link scanPlainEvent} last accepted from `line`,
- * written as UTF-8 into `out` (at least {@link MAX_PLAIN_FINGERPRINT} bytes); returns its
- * length. Plain strings need no escaping, so each is its bytes between quotes.
+ * written as UTF-8 into `out` from `at` (room for {@link MAX_PLAIN_FINGERPRINT} bytes, or
+ * for {@link plainFingerprintLength}); returns where it ends. Plain strings need no
+ * escaping, so each is its bytes between quotes.
  */
-export function writePlainFingerprint(line: Uint8Array, out: Uint8Array): number {
+export function writePlainFingerprint(line: Uint8Array, out: Uint8Array, at = 0): number {
   const { starts, ends } = plainEvent;
-  let length = 0;
+  let length = at;
   for (const field of FINGERPRINT_ORDER) {
     out[length++] = COMMA;
     if (field === AT) {
@@ -495,6 +496,29 @@ export function writePlainFingerprint(line: Uint8Array, out: Uint8Array): number
     if (quoted) out[length++] = QUOTE;
   }
   return length;
+}
+
+/**
+ * How many bytes {@link writePlainFingerprint} writes for the event last accepted: known
+ * before writing, so that a row can hold its fingerprint with its length first.
+ */
+export function plainFingerprintLength(): number {
+  const { starts, ends } = plainEvent;
+  let length = FINGERPRINT_ORDER.length + digitsOf(plainEvent.at);
+  for (const field of FINGERPRINT_ORDER) {
+    if (field === AT) continue;
+    const start = starts[field]!;
+    if (start < 0) continue;
+    length += ends[field]! - start + (field !== V && field !== GRADE ? 2 : 0);
+  }
+  return length;
+}
+
+/** How many characters `String(value)` gives for a safe integer. */
+function digitsOf(value: number): number {
+  let digits = value < 0 ? 2 : 1;
+  for (let rest = Math.abs(value); rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
 }
 
 /** An integer's decimal digits (as `String(value)` writes a safe integer). */

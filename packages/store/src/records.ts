@@ -5,6 +5,7 @@ import {
   type PlainField,
   plainEvent,
   type RejectReason,
+  writePlainFingerprint,
 } from '@callmon/events';
 import type { RowBinaryWriter } from './row-binary.ts';
 
@@ -216,19 +217,20 @@ const PLAIN_AFTER_GRADE = OPTIONAL_FIELDS.slice(OPTIONAL_FIELDS.indexOf('grade')
 
 /**
  * {@link writeEventRow} for the line `scanPlainEvent` last accepted (`plainEvent`), from the
- * line's own bytes: the same row, without the event object. `fingerprint[0, length)` is
- * its `writePlainFingerprint`; `line[start, end)` the line, stored as `raw`.
+ * line's own bytes: the same row, without the event object. `line[start, end)` is the line,
+ * stored as `raw`; its fingerprint (`writePlainFingerprint`, `plainFingerprintLength()`
+ * bytes, which the caller passes in) is written straight into the row. Returns where the
+ * fingerprint's bytes start in `out`.
  */
 export function writePlainEventRow(
   out: RowBinaryWriter,
   line: Uint8Array,
   start: number,
   end: number,
-  fingerprint: Uint8Array,
   fingerprintLength: number,
   arrivedAt: number,
   position: SourcePosition,
-): void {
+): number {
   const { starts, ends } = plainEvent;
   out.stringFrom(line, starts[FORCE]!, ends[FORCE]!);
   out.stringFrom(line, starts[ID]!, ends[ID]!);
@@ -242,13 +244,15 @@ export function writePlainEventRow(
   for (const field of PLAIN_AFTER_GRADE) {
     out.nullableStringFrom(line, starts[field]!, ends[field]!);
   }
-  out.stringFrom(fingerprint, 0, fingerprintLength);
+  const fingerprint = out.reserveString(fingerprintLength);
+  writePlainFingerprint(line, out.target, fingerprint);
   out.stringFrom(line, start, end);
   out.int64(arrivedAt);
   out.string(position.kind);
   out.string(position.name);
   out.uint32(position.partition);
   out.uint64(position.offset);
+  return fingerprint;
 }
 
 /** The stored columns an event is rebuilt from. */

@@ -111,6 +111,30 @@ export class RowBinaryWriter {
     this.#length = at;
   }
 
+  /**
+   * A String column of `size` bytes that the caller writes itself, into {@link target}
+   * from the returned position (before any other write): for a value built in place
+   * rather than copied from elsewhere.
+   */
+  reserveString(size: number): number {
+    this.#reserve(size + 5);
+    const buffer = this.#buffer;
+    let at = this.#length;
+    let rest = size;
+    while (rest >= 0x80) {
+      buffer[at++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    buffer[at++] = rest;
+    this.#length = at + size;
+    return at;
+  }
+
+  /** The buffer written into (replaced when it grows): see {@link reserveString}. */
+  get target(): Buffer {
+    return this.#buffer;
+  }
+
   /** {@link stringFrom}, or NULL where `start` is negative. */
   nullableStringFrom(source: Uint8Array, start: number, end: number): void {
     if (start < 0) {

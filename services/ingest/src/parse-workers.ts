@@ -4,15 +4,14 @@ import { Worker } from 'node:worker_threads';
 import {
   type CallmonEvent,
   eventFingerprint,
-  MAX_PLAIN_FINGERPRINT,
   PLAIN_FIELD_SLOTS,
   PLAIN_FIELDS,
   parseEvent,
   plainEvent,
   plainEventFrom,
+  plainFingerprintLength,
   type RejectReason,
   scanPlainEvent,
-  writePlainFingerprint,
 } from '@callmon/events';
 import {
   encodeEventRow,
@@ -61,9 +60,10 @@ export interface ParseReply {
   lines: ArrayBuffer;
   rows: ArrayBuffer;
   rowEnds: Int32Array;
-  /** Each fingerprint as a RowBinary String (length, UTF-8). */
-  fingerprints: ArrayBuffer;
+  /** Where each fingerprint is: see {@link ParsedBatch}. */
+  fingerprintStarts: Int32Array;
   fingerprintEnds: Int32Array;
+  otherFingerprints: string[];
   ids: string[];
   /** Each line's force, as an index into `forceNames` (a batch is mostly one force). */
   forceOf: Int32Array;
@@ -95,8 +95,15 @@ export interface ParsedBatch {
   lines: Uint8Array;
   rows: Uint8Array;
   rowEnds: Int32Array;
-  fingerprints: Uint8Array;
+  /**
+   * Where each line's fingerprint is: its bytes in `rows` from `fingerprintStarts` to
+   * `fingerprintEnds` (inside the row: a plain line's fingerprint is written only there),
+   * or, where the start is negative (a line `parseEvent` parsed), the text
+   * `otherFingerprints[-1 - start]`.
+   */
+  fingerprintStarts: Int32Array;
   fingerprintEnds: Int32Array;
+  otherFingerprints: string[];
   ids: string[];
   forceOf: Int32Array;
   forceNames: string[];
@@ -113,10 +120,8 @@ const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf] as const;
 const PLAIN_ID = PLAIN_FIELDS.indexOf('id');
 const PLAIN_FORCE = PLAIN_FIELDS.indexOf('force');
 
-/** One thread's scratch space: a plain line's fingerprint, and the rows and fingerprints of a batch. */
-const plainFingerprint = new Uint8Array(MAX_PLAIN_FINGERPRINT);
+/** One thread's scratch space: the rows of a batch. */
 const batchRows = new RowBinaryWriter(1 << 20);
-const batchFingerprints = new RowBinaryWriter(1 << 16);
 
 /**
  * decode → validate → fingerprint → encode for a batch of lines: each valid line's store
@@ -132,9 +137,10 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
   const count = ends.length;
   // Reused batch after batch (what crosses over is copied out at the end).
   const rows = batchRows.reset();
-  const fingerprints = batchFingerprints.reset();
   const rowEnds = new Int32Array(count);
+  const fingerprintStarts = new Int32Array(count);
   const fingerprintEnds = new Int32Array(count);
+  const otherFingerprints: string[] = [];
   const ids: string[] = [];
   const forceOf = new Int32Array(count);
   const forceNames: string[] = [];
@@ -170,20 +176,19 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
     const end = ends[index]!;
     position.offset = offsets[index]!;
     if (scanPlainEvent(lines, lineStart, end)) {
-      const fingerprintLength = writePlainFingerprint(lines, plainFingerprint);
-      encodePlainEventRow(
+      const fingerprintLength = plainFingerprintLength();
+      const fingerprint = encodePlainEventRow(
         rows,
         lines,
         lineStart,
         end,
-        plainFingerprint,
         fingerprintLength,
         arrivedAt[index]!,
         position,
       );
       rowEnds[index] = rows.length;
-      fingerprints.stringFrom(plainFingerprint, 0, fingerprintLength);
-      fingerprintEnds[index] = fingerprints.length;
+      fingerprintStarts[index] = fingerprint;
+      fingerprintEnds[index] = fingerprint + fingerprintLength;
       // Plain lines are ASCII, so latin1 is their UTF-8.
       ids.push(lines.toString('latin1', plainEvent.starts[PLAIN_ID], plainEvent.ends[PLAIN_ID]));
       if (plain !== undefined) {
@@ -213,9 +218,8 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
       };
       if (parsed.field !== undefined) rejection.field = parsed.field;
       rejections.push(rejection);
-      // An empty row and fingerprint mark the line as rejected.
+      // An empty row marks the line as rejected.
       rowEnds[index] = rows.length;
-      fingerprintEnds[index] = fingerprints.length;
       ids.push('');
       forceOf[index] = -1;
       if (withEvents) events.push(null);
@@ -238,8 +242,8 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
       position,
     });
     rowEnds[index] = rows.length;
-    fingerprints.string(fingerprint);
-    fingerprintEnds[index] = fingerprints.length;
+    fingerprintStarts[index] = -1 - otherFingerprints.length;
+    otherFingerprints.push(fingerprint);
     ids.push(event.id);
     forceOf[index] = named(event.force);
     forceFrom = -1;
@@ -247,14 +251,14 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
   }
   // Copied out of the writers' (larger) buffers, so that only the bytes cross over.
   const rowBytes = new Uint8Array(rows.bytes).buffer;
-  const fingerprintBytes = new Uint8Array(fingerprints.bytes).buffer;
   const reply: ParseReply = {
     batch: request.batch,
     lines: request.lines,
     rows: rowBytes,
     rowEnds,
-    fingerprints: fingerprintBytes,
+    fingerprintStarts,
     fingerprintEnds,
+    otherFingerprints,
     ids,
     forceOf,
     forceNames,
@@ -269,8 +273,8 @@ export function parseLines(request: ParseRequest): [ParseReply, ArrayBuffer[]] {
     [
       request.lines,
       rowBytes,
-      fingerprintBytes,
       rowEnds.buffer,
+      fingerprintStarts.buffer,
       fingerprintEnds.buffer,
       forceOf.buffer,
       ...(plain === undefined
@@ -376,8 +380,9 @@ function parsedFrom(reply: ParseReply): ParsedBatch {
     lines: new Uint8Array(reply.lines),
     rows: new Uint8Array(reply.rows),
     rowEnds: reply.rowEnds,
-    fingerprints: new Uint8Array(reply.fingerprints),
+    fingerprintStarts: reply.fingerprintStarts,
     fingerprintEnds: reply.fingerprintEnds,
+    otherFingerprints: reply.otherFingerprints,
     ids: reply.ids,
     forceOf: reply.forceOf,
     forceNames: reply.forceNames,
@@ -418,12 +423,9 @@ export function eventOf(batch: ParsedBatch, index: number, id: string): CallmonE
 
 /** The fingerprint of line `index` of a parsed batch, decoded only when asked for. */
 export function fingerprintOf(batch: ParsedBatch, index: number): string {
-  const bytes = batch.fingerprints;
-  let at = index === 0 ? 0 : batch.fingerprintEnds[index - 1]!;
-  const end = batch.fingerprintEnds[index]!;
-  // Skip the LEB128 length.
-  while (bytes[at]! & 0x80) at++;
-  return utf8.decode(bytes.subarray(at + 1, end));
+  const start = batch.fingerprintStarts[index]!;
+  if (start < 0) return batch.otherFingerprints[-1 - start]!;
+  return utf8.decode(batch.rows.subarray(start, batch.fingerprintEnds[index]!));
 }
 
 /**

@@ -10,7 +10,6 @@ export {
   type RejectReason,
 } from './parse.ts';
 export {
-  MAX_PLAIN_FINGERPRINT,
   PLAIN_FIELD_SLOTS,
   PLAIN_FIELDS,
   type PlainEvent,

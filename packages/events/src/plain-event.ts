@@ -470,13 +470,10 @@ const FINGERPRINT_ORDER = [
   UNIT,
 ];
 
-/** Longest fingerprint of a line {@link scanPlainEvent} takes: shorter than the line. */
-export const MAX_PLAIN_FINGERPRINT = MAX_PLAIN_BYTES + 64;
-
 /**
  * `eventFingerprint` of the event {@link scanPlainEvent} last accepted from `line`,
- * written as UTF-8 into `out` from `at` (room for {@link MAX_PLAIN_FINGERPRINT} bytes, or
- * for {@link plainFingerprintLength}); returns where it ends. Plain strings need no
+ * written as UTF-8 into `out` from `at` (room for {@link plainFingerprintLength} bytes);
+ * returns where it ends. Plain strings need no
  * escaping, so each is its bytes between quotes.
  */
 export function writePlainFingerprint(line: Uint8Array, out: Uint8Array, at = 0): number {

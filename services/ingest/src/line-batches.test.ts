@@ -87,6 +87,20 @@ describe('readNdjsonBatches', () => {
     });
   }
 
+  it('holds batches of more lines than its arrays start with, every position exact', async () => {
+    // 70,000 lines: past the 65,536 a batch's arrays hold before they grow.
+    const lines = Array.from({ length: 70_000 }, (_, index) => `{"n":${index}}`);
+    const text = `${lines.join('\n')}\n`;
+    const expected = lines.map((line, index): [number, string] => [index + 1, line]);
+    for (const maxLines of [100_000, 69_999]) {
+      const batches = await readAll(text, 1 << 16, maxLines);
+      expect(batches.map((batch) => batch.starts.length)).toEqual(
+        maxLines === 100_000 ? [70_000] : [69_999, 1],
+      );
+      expect(batches.flatMap(linesOf)).toEqual(expected);
+    }
+  });
+
   it('gives a batch the token its lines get one input at a time', async () => {
     const source = { kind: 'file' as const, name: 'f.ndjson', partition: 0, arrivedAt: 0 };
     for (const maxLines of [1, 3, 100]) {

@@ -86,7 +86,7 @@ export async function* readNdjsonBatches(
   let regionLength = 0;
   // Typed arrays filled in place (a batch's 50,000 lines pushed onto plain arrays grew
   // them a dozen times and then were copied into typed ones: ≈ 70 bytes a line of garbage).
-  let capacity = Math.min(maxLines, INITIAL_CAPACITY);
+  let capacity = Math.max(1, Math.min(maxLines, INITIAL_CAPACITY));
   let starts = new Int32Array(capacity);
   let ends = new Int32Array(capacity);
   let numbers = new Float64Array(capacity);

@@ -1,6 +1,6 @@
 -- callmon on a ClickHouse cluster: replicated shards behind Distributed tables.
 -- Mirrors packages/store/src/migrations (0001 events, 0002 rejected_events, 0003 item_ranges, 0004 acknowledgements,
--- 0005 compact_insert_parts);
+-- 0005 compact_insert_parts, 0006 item_id_bounds);
 -- see README.md for the why and for how to point callmon at it.
 --
 -- Assumes: a cluster named `callmon` in remote_servers with internal_replication = true,
@@ -10,9 +10,9 @@
 
 CREATE DATABASE IF NOT EXISTS callmon ON CLUSTER callmon;
 
--- 0001 + 0003: every accepted event, one row per stored copy. Same columns, codecs,
--- projection and indexes as the embedded schema; the minmax indexes of 0003 are declared
--- here instead of added by ALTER (nothing to MATERIALIZE on a new table).
+-- 0001 + 0006: every accepted event, one row per stored copy. Same columns, codecs,
+-- projection and indexes as the embedded schema; the minmax indexes of 0006 (which replace
+-- 0003's) are declared here instead of added by ALTER (nothing to MATERIALIZE on a new table).
 CREATE TABLE IF NOT EXISTS callmon.events_local ON CLUSTER callmon
 (
     force LowCardinality(String),
@@ -42,10 +42,10 @@ CREATE TABLE IF NOT EXISTS callmon.events_local ON CLUSTER callmon
     batch String CODEC(ZSTD(1)),
     INDEX call_bloom call TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX incident_bloom incident TYPE bloom_filter(0.01) GRANULARITY 1,
-    INDEX call_from ifNull(call, '') TYPE minmax GRANULARITY 1,
-    INDEX call_to ifNull(call, '\xFF') TYPE minmax GRANULARITY 1,
-    INDEX incident_from ifNull(incident, '') TYPE minmax GRANULARITY 1,
-    INDEX incident_to ifNull(incident, '\xFF') TYPE minmax GRANULARITY 1,
+    INDEX call_min call TYPE minmax GRANULARITY 1,
+    INDEX call_max assumeNotNull(call) TYPE minmax GRANULARITY 1,
+    INDEX incident_min incident TYPE minmax GRANULARITY 1,
+    INDEX incident_max assumeNotNull(incident) TYPE minmax GRANULARITY 1,
     PROJECTION by_id
     (
         SELECT force, id, fingerprint, at, arrived_at, source_kind, source_name, source_partition, source_offset
@@ -145,3 +145,7 @@ INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
 -- 0005: declared in events_local's SETTINGS above.
 INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
     (5, 'compact_insert_parts', '19821ff001bc2abfe047efb2aaa56ac3d8fbd1e84ac81e8a3f4015068c930146');
+
+-- 0006: declared in events_local above (0003's indexes never created here).
+INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
+    (6, 'item_id_bounds', '6d265d5150798220c382924338c63ad3de8ad282cc196c149c9cba648e15d22f');

@@ -1,6 +1,9 @@
+import { Policy, weeklyReport } from '@callmon/compliance';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itemRanges } from './migrations/0003-item-ranges.ts';
 import { applyMigrations, MIGRATIONS, MigrationMismatchError } from './migrations/index.ts';
+import { contractEvent, storeInArrivalOrder } from './reports/test-support.ts';
 import { openRawClient, openTestStore, recordsFromLines, type TestStore } from './testing.ts';
 
 let test: TestStore;
@@ -103,6 +106,59 @@ describe('migrations', () => {
     } finally {
       await raw.command({ query: 'ALTER TABLE events RESET SETTING min_bytes_for_wide_part' });
     }
+  });
+
+  it('0006 over a table with 0003’s indexes and rows: it replaces them, and reports read the same', async () => {
+    const indexes = async () =>
+      (
+        await rows<{ name: string }>(
+          "SELECT name FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = 'events'",
+        )
+      ).map((index) => index.name);
+    const migrated = await indexes();
+    // Back to the schema as 0005 left it: 0006's indexes gone, 0003's back, 0006 unrecorded.
+    for (const index of ['call_min', 'call_max', 'incident_min', 'incident_max']) {
+      await raw.command({ query: `ALTER TABLE events DROP INDEX IF EXISTS ${index}` });
+    }
+    for (const statement of itemRanges.statements) await raw.command({ query: statement });
+    await raw.command({
+      query: 'ALTER TABLE schema_migrations DELETE WHERE version = 6 SETTINGS mutations_sync = 2',
+    });
+    expect(await indexes()).toEqual([
+      'call_bloom',
+      'incident_bloom',
+      'call_from',
+      'call_to',
+      'incident_from',
+      'incident_to',
+    ]);
+    const force = 'upgrade-0006';
+    const at = Date.parse('2024-02-20T10:00:00.000Z');
+    const events = [
+      contractEvent(force, 'e1', 'call.presented', at, { call: 'c1', channel: '999' }),
+      contractEvent(force, 'e2', 'call.answered', at + 12_000, { call: 'c1' }),
+      contractEvent(force, 'e3', 'incident.opened', at, {
+        incident: 'i1',
+        grade: 1,
+        area: 'urban',
+      }),
+      contractEvent(force, 'e4', 'unit.arrived', at + 600_000, { incident: 'i1', unit: 'NR1' }),
+    ];
+    await storeInArrivalOrder(test.store, events);
+
+    const applied = await applyMigrations(raw, MIGRATIONS);
+    expect(applied.map((step) => step.version)).toEqual([6]);
+    expect(await indexes()).toEqual(migrated);
+    const query = {
+      force,
+      week: '2024-W08',
+      asOf: Date.parse('2024-03-01T00:00:00.000Z'),
+      policy: Policy.ukDefault(),
+    };
+    const report = await test.store.weeklyReport(query);
+    expect(report).toEqual(weeklyReport(events, query));
+    expect(report.calls['999']).toMatchObject({ presented: 1, breached: 1 });
+    expect(report.attendance['G1-urban']).toMatchObject({ incidents: 1, within: 1 });
   });
 
   it('migrations out of version order are refused before anything runs', async () => {

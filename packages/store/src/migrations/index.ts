@@ -3,6 +3,7 @@ import { rejectedEvents } from './0002-rejected-events.ts';
 import { itemRanges } from './0003-item-ranges.ts';
 import { acknowledgements } from './0004-acknowledgements.ts';
 import { compactInsertParts } from './0005-compact-insert-parts.ts';
+import { itemIdBounds } from './0006-item-id-bounds.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in the order it is applied. */
@@ -12,6 +13,7 @@ export const MIGRATIONS: readonly Migration[] = [
   itemRanges,
   acknowledgements,
   compactInsertParts,
+  itemIdBounds,
 ];
 
 export type { Migration } from './migration.ts';

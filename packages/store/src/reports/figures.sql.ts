@@ -4,8 +4,9 @@
  * `evaluateWindow` in `@callmon/compliance` (facts.ts, rules.ts, figures.ts); the tests in
  * this folder hold the two equal. Comments name the rule each step implements.
  *
- * One pass, in five steps: the window's calls and incidents (by id) → every stored event
- * of them, first copy of each id, `at <= T` → facts per call and incident → each item
+ * Two statements. First the bounds of the window's call and incident ids
+ * ({@link ITEM_ID_BOUNDS_SQL}); then one pass in five steps: every stored event within
+ * those bounds, first copy of each id, `at <= T` → facts per call and incident → each item
  * classified → figures per window.
  *
  * Parameters (policy versions are 1-based, in `effective_from` order):
@@ -15,7 +16,8 @@
  * | `force` | String | |
  * | `asOf` | Int64 | `T`, UTC ms |
  * | `spanFrom`, `spanTo` | Array(Int64) | the windows, `[from, to)` |
- * | `readFrom`, `readTo` | Int64 | the smallest `from` and the largest `to` |
+ * | `readFrom`, `readTo` | Int64 | the smallest `from` and the largest `to` (bounds only) |
+ * | `callLow`, `callHigh`, `incidentLow`, `incidentHigh` | String | the id bounds (figures only; see {@link ItemIdRanges}) |
  * | `laterVersionsFrom` | Array(Int64) | `effective_from` of versions 2…n |
  * | `within999`, `within101` | Array(Int64) | answer target per version, ms |
  * | `abandoned999`, `abandoned101` | Array(String) | abandoned-call rule per version |
@@ -45,50 +47,84 @@ const versionAt = (at: string) =>
 const nearestRank = (percent: number) =>
   `if(n_durations = 0, NULL, durations[intDiv(${percent} * n_durations + 99, 100)])`;
 
+/** The events that bring a window its items: presented, answered, abandoned / opened. */
+const CALL_ITEM_TYPES = "('call.presented', 'call.answered', 'call.abandoned')";
+
 /**
- * Ids of `column` with an event of `types` dated in the read range, at or before `asOf`:
- * every item a window can count. An item presented/opened in a window has that event in
- * the range; an item without one can only be partly read below, and never counts.
+ * The lowest and highest call and incident id with an event that brings an item to a
+ * window, dated in the read range (primary key on `at`) and at or before `asOf`: an item
+ * presented/opened in a window has that event in the range; answers and abandons bring
+ * the calls whose events may be orphans. One row; `calls` / `incidents` 0 when none.
+ * Same parameters as {@link windowFiguresSql}, less the id bounds.
  */
-function itemsInRange(column: 'call' | 'incident', types: string): string {
-  return `
-            SELECT DISTINCT assumeNotNull(${column}) FROM events
-            WHERE force = {force:String}
-              AND at >= fromUnixTimestamp64Milli({readFrom:Int64}, 'UTC')
-              AND at < fromUnixTimestamp64Milli({readTo:Int64}, 'UTC')
-              AND at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
-              AND type IN ${types}`;
+export const ITEM_ID_BOUNDS_SQL = `
+SELECT
+    countIf(is_call) AS calls,
+    minIf(assumeNotNull(call), is_call) AS call_low,
+    maxIf(assumeNotNull(call), is_call) AS call_high,
+    countIf(NOT is_call) AS incidents,
+    minIf(assumeNotNull(incident), NOT is_call) AS incident_low,
+    maxIf(assumeNotNull(incident), NOT is_call) AS incident_high
+FROM
+(
+    SELECT type IN ${CALL_ITEM_TYPES} AS is_call, call, incident
+    FROM events
+    WHERE force = {force:String}
+      AND at >= fromUnixTimestamp64Milli({readFrom:Int64}, 'UTC')
+      AND at < fromUnixTimestamp64Milli({readTo:Int64}, 'UTC')
+      AND at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
+      AND (type IN ${CALL_ITEM_TYPES} OR type = 'incident.opened')
+)`;
+
+/** Which of the id bounds a window has (none: it has no items, and nothing is read). */
+export interface ItemIdRanges {
+  calls: boolean;
+  incidents: boolean;
 }
 
 /**
- * `column` is one of `items`, said twice so that the engine can skip granules through both
- * minmax indexes of migration 0003 (it uses them for `IN`, not for range comparisons).
+ * The first copy of every stored event of the calls and incidents whose ids lie within the
+ * window's bounds (parameters `callLow`/`callHigh`, `incidentLow`/`incidentHigh`): a
+ * superset of its items' events, since an item is within the bounds of its own window.
+ * Items read beyond the window's own drop out at the windows step (their start is outside
+ * every span, or, as orphans, their responses are).
+ *
+ * One read per kind of item, as the facts step splits them: call events (`call.*`) by
+ * call id, every other event by incident id. Each read is a plain conjunction that
+ * migration 0006's indexes answer (`call_min`: `call <= high`; `call_max`:
+ * `assumeNotNull(call) >= low`); over `OR`, the engine's combination of skip indexes kept
+ * most granules in some layouts. Each read takes its own first copy of each id (the first
+ * to arrive, as everywhere in the store), so copies are compared within a kind.
  */
-function oneOf(column: 'call' | 'incident', items: string): string {
-  return `(ifNull(${column}, '') IN (${items}) AND ifNull(${column}, '\\xFF') IN (${items}))`;
+export function firstCopiesWithinIdBounds(ranges: ItemIdRanges, firstCopyOrder: string): string {
+  const reads: string[] = [];
+  const read = (column: 'call' | 'incident', kind: string, low: string, high: string) => `
+        SELECT id, type, at, channel, call, incident, grade, area
+        FROM events
+        WHERE force = {force:String} AND ${kind}
+          AND assumeNotNull(${column}) >= {${low}:String} AND ${column} <= {${high}:String}
+        ORDER BY id, ${firstCopyOrder}
+        LIMIT 1 BY id`;
+  if (ranges.calls) reads.push(read('call', "startsWith(type, 'call.')", 'callLow', 'callHigh'));
+  if (ranges.incidents) {
+    reads.push(read('incident', "NOT startsWith(type, 'call.')", 'incidentLow', 'incidentHigh'));
+  }
+  if (reads.length === 0) throw new Error('a window without items reads nothing');
+  return reads.join('\n        UNION ALL');
 }
 
-export function windowFiguresSql(firstCopyOrder: string): string {
-  // Calls with a presented, answered or abandoned event in the range — the window's calls
-  // and the calls whose responses may be orphans — and incidents opened in it.
-  const windowCalls = itemsInRange('call', "('call.presented', 'call.answered', 'call.abandoned')");
-  const windowIncidents = itemsInRange('incident', "('incident.opened')");
-
+export function windowFiguresSql(firstCopyOrder: string, ranges: ItemIdRanges): string {
   return `
 WITH
--- Every stored event of those calls and incidents, at any time, de-duplicated by id — the
--- first copy to arrive wins, as everywhere in the store — and only then cut at T, so that a
--- conflicting later copy stays out even when the first copy is dated after T.
+-- Every stored event of the calls and incidents within the window's id bounds, at any time
+-- (so every event of its items), de-duplicated by id — the first copy to arrive wins, as
+-- everywhere in the store — and only then cut at T, so that a conflicting later copy stays
+-- out even when the first copy is dated after T.
 item_events AS (
     SELECT id, type, toUnixTimestamp64Milli(at) AS at_ms, channel, call, incident, grade, area
     FROM
     (
-        SELECT id, type, at, channel, call, incident, grade, area
-        FROM events
-        WHERE force = {force:String}
-          AND (${oneOf('call', windowCalls)} OR ${oneOf('incident', windowIncidents)})
-        ORDER BY id, ${firstCopyOrder}
-        LIMIT 1 BY id
+${firstCopiesWithinIdBounds(ranges, firstCopyOrder)}
     )
     WHERE at_ms <= {asOf:Int64} AND type IN ${FACT_TYPES}
 ),

@@ -1,7 +1,8 @@
 import { Policy, rollingSnapshot, weeklyReport } from '@callmon/compliance';
 import type { CallmonEvent } from '@callmon/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestStore, type TestStore } from '../testing.ts';
+import { openRawClient, openTestStore, type TestStore } from '../testing.ts';
+import { firstCopiesWithinIdBounds, ITEM_ID_BOUNDS_SQL } from './figures.sql.ts';
 import { contractEvent, storeInArrivalOrder } from './test-support.ts';
 
 /**
@@ -270,6 +271,109 @@ describe('weekly report from the store (metrics.md §7)', () => {
       max: null,
       mean: null,
     });
+  });
+});
+
+describe('reading a window’s items by their id bounds', () => {
+  it('items whose ids fall between the window’s own but that belong elsewhere do not count', async () => {
+    const f = newForce();
+    const NEXT_WEEK = T0 + 7 * DAY;
+    const { calls, attendance, data_quality } = await report(f.force, [
+      f.presented('c1', T0),
+      f.answered('c1', T0 + 5 * SECOND),
+      // Ids between c1 and c5, all of another week: read with the window's, then left out.
+      f.presented('c2', NEXT_WEEK),
+      f.answered('c2', NEXT_WEEK + 5 * SECOND),
+      f.answered('c3', NEXT_WEEK), // an orphan of the next week
+      f.abandoned('c4', T0 - 7 * DAY), // an orphan of the week before
+      f.presented('c5', T0 + HOUR),
+      f.opened('i1', T0, 1),
+      f.opened('i2', NEXT_WEEK, 1),
+      f.opened('i3', T0 + HOUR, 2),
+    ]);
+    expect(calls['999']).toMatchObject({ presented: 2, answered: 1, within: 1, breached: 1 });
+    expect(attendance['G1-urban']).toMatchObject({ incidents: 1 });
+    expect(attendance.G2).toMatchObject({ incidents: 1 });
+    expect(data_quality.orphan_events).toBe(0);
+  });
+
+  it('the engine skips the granules outside the bounds (migration 0006’s indexes)', async () => {
+    // A week of 300,000 events two seconds apart, ids in time order; every fifth opens an
+    // incident (a row without a call, so every granule holds NULL calls and incidents).
+    // Written by the engine itself: only the columns a read by id touches matter here.
+    const force = 'id-bounds';
+    const raw = await openRawClient(test.options);
+    try {
+      const serial = "leftPad(toString(n), 7, '0')";
+      const incident = 'n % 5 = 4';
+      await raw.command({
+        query: `INSERT INTO events (force, id, type, at_ms, v, call, channel, incident, grade, area,
+                  fingerprint, raw, arrived_ms, source_kind, source_name, source_partition, source_offset, batch)
+                SELECT {force:String}, concat(if(${incident}, 'o', 'p'), ${serial}),
+                  if(${incident}, 'incident.opened', 'call.presented'), {from:Int64} + n * 2000, 1,
+                  if(${incident}, NULL, concat('c', ${serial})), if(${incident}, NULL, '101'),
+                  if(${incident}, concat('i', ${serial}), NULL), if(${incident}, 2, NULL),
+                  if(${incident}, 'urban', NULL), '', '', {from:Int64}, 'file', 'id-bounds', 0, n, 'id-bounds'
+                FROM (SELECT number AS n FROM numbers(300000))`,
+        query_params: { force, from: T0 },
+      });
+      // One day of the week.
+      const readFrom = T0 + 2 * DAY;
+      const readTo = T0 + 3 * DAY;
+      const [bounds] = await (
+        await raw.query({
+          query: ITEM_ID_BOUNDS_SQL,
+          format: 'JSONEachRow',
+          query_params: { force, readFrom, readTo, asOf: AFTER_WEEK },
+        })
+      ).json<Record<string, string | number>>();
+      const first = (2 * DAY) / 2000;
+      const last = (3 * DAY) / 2000 - 1;
+      const id = (prefix: string, n: number) => `${prefix}${String(n).padStart(7, '0')}`;
+      const lastIncident = last - ((last - 4) % 5);
+      const firstIncident = first + ((4 - (first % 5) + 5) % 5);
+      expect(bounds).toMatchObject({
+        call_low: id('c', first % 5 === 4 ? first + 1 : first),
+        call_high: id('c', last % 5 === 4 ? last - 1 : last),
+        incident_low: id('i', firstIncident),
+        incident_high: id('i', lastIncident),
+      });
+      const read = `SELECT count() AS n FROM (${firstCopiesWithinIdBounds(
+        { calls: true, incidents: true },
+        'arrived_at',
+      )})`;
+      const params = {
+        force,
+        callLow: bounds!.call_low,
+        callHigh: bounds!.call_high,
+        incidentLow: bounds!.incident_low,
+        incidentHigh: bounds!.incident_high,
+      };
+      const [counted] = await (
+        await raw.query({ query: read, format: 'JSONEachRow', query_params: params })
+      ).json<{ n: number | string }>();
+      // The day's events exactly: the bounds and the condition miss none and add none.
+      expect(Number(counted?.n)).toBe(last - first + 1);
+      const plan = await (
+        await raw.query({
+          query: `EXPLAIN indexes = 1 ${read}`,
+          format: 'TabSeparated',
+          query_params: params,
+        })
+      ).text();
+      // Per read (calls, incidents): the granules it reads of the force's.
+      const reads = [
+        ...plan.matchAll(/Parts: \d+ \| Granules: (\d+)[\s\S]*?Granules: \d+\/(\d+)/g),
+      ];
+      expect(reads).toHaveLength(2);
+      for (const [, read, all] of reads) {
+        expect(Number(all)).toBeGreaterThanOrEqual(30);
+        // A day of the week's granules, plus one at each edge: not the whole week.
+        expect(Number(read)).toBeLessThanOrEqual(8);
+      }
+    } finally {
+      await raw.close();
+    }
   });
 });
 

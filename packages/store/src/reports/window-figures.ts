@@ -9,10 +9,20 @@ import {
   type Span,
 } from '@callmon/compliance';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { windowFiguresSql } from './figures.sql.ts';
+import { ITEM_ID_BOUNDS_SQL, windowFiguresSql } from './figures.sql.ts';
 
 /** Over HTTP, ClickHouse quotes 64-bit integers in JSON; chDB does not. */
 type Int64 = number | string;
+
+/** The row of {@link ITEM_ID_BOUNDS_SQL}. */
+interface ItemIdBoundsRow {
+  calls: Int64;
+  call_low: string;
+  call_high: string;
+  incidents: Int64;
+  incident_low: string;
+  incident_high: string;
+}
 
 /** One row of {@link windowFiguresSql}. */
 interface FiguresRow {
@@ -164,16 +174,35 @@ export async function windowFigures(
   options: { force: string; asOf: number; policy: Policy; spans: readonly Span[] },
 ): Promise<EvaluatedWindow[]> {
   const { force, asOf, policy, spans } = options;
+  const spanParams = {
+    force,
+    asOf,
+    readFrom: Math.min(...spans.map((span) => span.from)),
+    readTo: Math.max(...spans.map((span) => span.to)),
+  };
+  // The id bounds first, as constants of the statement below: only constants let the
+  // engine skip granules by the id indexes (migration 0006).
+  const boundsResult = await client.query({
+    query: ITEM_ID_BOUNDS_SQL,
+    format: 'JSONEachRow',
+    query_params: spanParams,
+  });
+  const [bounds] = await boundsResult.json<ItemIdBoundsRow>();
+  const ranges = { calls: count(bounds?.calls) > 0, incidents: count(bounds?.incidents) > 0 };
+  if (!ranges.calls && !ranges.incidents) {
+    return spans.map(() => evaluatedWindow([], policy));
+  }
   const result = await client.query({
-    query: windowFiguresSql(firstCopyOrder),
+    query: windowFiguresSql(firstCopyOrder, ranges),
     format: 'JSONEachRow',
     query_params: {
-      force,
-      asOf,
+      ...spanParams,
       spanFrom: spans.map((span) => span.from),
       spanTo: spans.map((span) => span.to),
-      readFrom: Math.min(...spans.map((span) => span.from)),
-      readTo: Math.max(...spans.map((span) => span.to)),
+      callLow: bounds!.call_low,
+      callHigh: bounds!.call_high,
+      incidentLow: bounds!.incident_low,
+      incidentHigh: bounds!.incident_high,
       ...policyParams(policy),
     },
   });

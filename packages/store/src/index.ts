@@ -19,6 +19,7 @@ export {
 export type { RollingSnapshotOptions, WeeklyReportOptions } from './reports/reports.ts';
 export { encodeEventRow, encodePlainEventRow, RowBinaryWriter } from './rows.ts';
 export {
+  type BatchRows,
   type EncodedEventRow,
   type EventCountQuery,
   type EventRange,

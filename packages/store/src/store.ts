@@ -72,6 +72,13 @@ export interface EncodedEventRow {
   readonly end: number;
 }
 
+/** See {@link Store.rowsOfBatch}. */
+export interface BatchRows {
+  /** `force\u0000id` of each stored event of the batch. */
+  events: Set<string>;
+  rejectedOffsets: Set<number>;
+}
+
 /** Event time range, UTC milliseconds, half-open: `from <= at < to`. */
 export interface EventRange {
   force: string;
@@ -111,6 +118,13 @@ export interface Store {
   insertEncodedEvents(rows: readonly EncodedEventRow[], options: InsertOptions): Promise<void>;
   /** Append rejected inputs; idempotent per `dedupToken`. */
   insertRejected(records: readonly RejectedRecord[], options: InsertOptions): Promise<void>;
+  /**
+   * What the store holds of a batch written under `dedupToken`, or of its rows written
+   * again under `<dedupToken>#again-<n>`: the force and id of each event (as
+   * `force\u0000id`) and the source offset of each rejected input. A scan: for checking a
+   * write that repeated one cut short by a crash, not for every batch.
+   */
+  rowsOfBatch(dedupToken: string): Promise<BatchRows>;
   /**
    * The stored fingerprint (of the first copy) of each id that is already stored for the
    * force. Embedded mode answers most ids from this store's own writes (written-ids.ts),
@@ -243,6 +257,25 @@ class ClickHouseStore implements Store {
             eachRow(writeRejectedRow),
           ),
     );
+  }
+
+  rowsOfBatch(dedupToken: string): Promise<BatchRows> {
+    return this.#use(async () => {
+      const params = { batch: dedupToken, again: `${dedupToken}#again-` };
+      const ofBatch = 'WHERE batch = {batch:String} OR startsWith(batch, {again:String})';
+      const events = await this.#select<{ force: string; id: string }>(
+        `SELECT force, id FROM events ${ofBatch}`,
+        params,
+      );
+      const rejected = await this.#select<{ offset: number | string }>(
+        `SELECT source_offset AS offset FROM rejected_events ${ofBatch}`,
+        params,
+      );
+      return {
+        events: new Set(events.map((row) => `${row.force}\u0000${row.id}`)),
+        rejectedOffsets: new Set(rejected.map((row) => Number(row.offset))),
+      };
+    });
   }
 
   knownFingerprints(force: string, ids: readonly string[]): Promise<Map<string, string>> {

@@ -267,6 +267,7 @@ export class KafkaIngest {
     });
     const durable = this.pipeline.submitLines(lines, source, {
       store: chunk.reread ? rereadStore(store, chunk) : store,
+      verifyStored: chunk.reread,
       sleep: context.backoff,
       onDecided,
     });

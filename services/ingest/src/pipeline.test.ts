@@ -1,6 +1,6 @@
 import { eventFingerprint, parseEvent } from '@callmon/events';
 import type { Store } from '@callmon/store';
-import { openTestStore, type TestStore } from '@callmon/store/testing';
+import { openRawClient, openTestStore, type TestStore } from '@callmon/store/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LineBatch } from './ndjson-source.ts';
@@ -107,6 +107,7 @@ function lineBatch(lines: string[], firstOffset: number): LineBatch {
   return { bytes, starts, ends, numbers, bytesRead: bytes.length, linesRead: lines.length };
 }
 
+let dropped = 0;
 const onWorker = new ParseWorkers(1);
 // The same worker code loaded through tsx, module by module, instead of bundled.
 const onTsxWorker = new ParseWorkers(1, { entry: 'tsx' });
@@ -334,6 +335,83 @@ describe.each([
     const two = await second;
     expect(two.counts).toMatchObject({ accepted: 0, duplicates: 1 });
     expect(await test.store.countEvents({ force: 'cheshire' })).toBe(1);
+  });
+
+  it('a batch written again finds the rows the engine dropped as a repeat and writes them once more', async () => {
+    // What a crash leaves between the engine logging an insert's token and putting its rows
+    // in place: the token known, the rows absent. Made here by deleting a written batch's
+    // rows (a mutation leaves the engine's record of the token as it was).
+    const name = `dropped-${dropped++}.ndjson`;
+    const batch = inputs(
+      [
+        line({
+          force: 'cumbria',
+          id: `${name}-p`,
+          type: 'call.presented',
+          at: '2024-02-19T08:00:00Z',
+          call: name,
+          channel: '999',
+        }),
+        '{"v":1,', // invalid_json
+        line({
+          force: 'cumbria',
+          id: `${name}-a`,
+          type: 'call.answered',
+          at: '2024-02-19T08:00:05Z',
+          call: name,
+        }),
+      ],
+      name,
+    );
+    const raw = await openRawClient(test.options);
+    const stored = async () => {
+      const [row] = await (
+        await raw.query({
+          query: `SELECT (SELECT count() FROM events WHERE source_name = {name:String}) AS events,
+                         (SELECT count() FROM rejected_events WHERE source_name = {name:String}) AS rejected`,
+          format: 'JSONEachRow',
+          query_params: { name },
+        })
+      ).json<{ events: number | string; rejected: number | string }>();
+      return { events: Number(row?.events), rejected: Number(row?.rejected) };
+    };
+    const drop = async () => {
+      for (const table of ['events', 'rejected_events']) {
+        await raw.command({
+          query: `ALTER TABLE ${table} DELETE WHERE source_name = {name:String} SETTINGS mutations_sync = 2`,
+          query_params: { name },
+        });
+      }
+    };
+    try {
+      const first = await pipelineOn(test.store, 10, parser).submit(batch);
+      expect(first.counts).toMatchObject({ accepted: 2, rejected: 1 });
+      expect(await stored()).toEqual({ events: 2, rejected: 1 });
+      await drop();
+      // Written again as it was: the engine drops the repeat, and the rows stay lost.
+      await pipelineOn(test.store, 10, parser).submit(batch);
+      expect(await stored()).toEqual({ events: 0, rejected: 0 });
+      // Written again with the check: every row is back, once.
+      const again = await pipelineOn(test.store, 10, parser).submit(batch, { verifyStored: true });
+      expect(again.counts).toMatchObject({ accepted: 2, rejected: 1 });
+      expect(await stored()).toEqual({ events: 2, rejected: 1 });
+      // Read again once more, deciding as the first time (as a Kafka chunk read again does:
+      // its own stored copies do not count as stored): nothing missing, nothing written twice.
+      const asFirstTime: Store = new Proxy(test.store, {
+        get(target, property) {
+          if (property === 'knownFingerprints') return async () => new Map<string, string>();
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      await pipelineOn(test.store, 10, parser).submit(batch, {
+        store: asFirstTime,
+        verifyStored: true,
+      });
+      expect(await stored()).toEqual({ events: 2, rejected: 1 });
+    } finally {
+      await raw.close();
+    }
   });
 
   it('retries a failing store write with the same batch and loses nothing', async () => {

@@ -396,9 +396,20 @@ export interface BatchOptions {
    * same events come again in the outcome once the batch is durable.
    */
   onDecided?: (events: CallmonEvent[]) => void;
+  /**
+   * This batch may repeat a write cut short by a crash (a Kafka chunk read again): once
+   * written, check that the store holds every row of it, and write what is missing again
+   * under a token of its own. The engine drops a repeat of a token it has logged, even
+   * when the process died after logging it and before its rows were in place. Only for a
+   * batch decided as it was the first time (`store` then answers as `rereadStore` does):
+   * rows decided differently would be written as if they had been lost.
+   */
+  verifyStored?: boolean;
 }
 
 const NO_DECISION: Decided = { events: [], accepted: [], rejected: [] };
+/** How many times a batch written again may find rows missing and write them once more. */
+const MAX_REWRITES = 5;
 const ignore = () => {};
 
 /** A durable batch's first copies, to forget once the batch `after` (a dispatch number) is decided. */
@@ -830,6 +841,64 @@ export class IngestPipeline {
         () => store.insertRejected(rejected, { dedupToken: token }),
         options.sleep,
       );
+    }
+    if (options.verifyStored) await this.restoreDropped(store, events, rejected, token, options);
+  }
+
+  /**
+   * A batch written again after a crash: the rows the engine dropped as a repeat of its
+   * token although they never reached the table are written once more, each time under a
+   * new token (`#again-<n>`), until the store holds them all. A second crash inside this
+   * loop leaves the same check to the next reading of the batch.
+   */
+  private async restoreDropped(
+    store: Store,
+    events: Valid[],
+    rejected: RejectedRecord[],
+    token: string,
+    options: BatchOptions,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const held = await this.withRetry(
+        'check a batch written again',
+        () => store.rowsOfBatch(token),
+        options.sleep,
+      );
+      const lostEvents = events.filter(
+        (event) => !held.events.has(`${event.force}\u0000${event.id}`),
+      );
+      const lostRejected = rejected.filter(
+        (record) => !held.rejectedOffsets.has(record.position.offset),
+      );
+      if (lostEvents.length === 0 && lostRejected.length === 0) return;
+      if (attempt > MAX_REWRITES) {
+        throw new Error(
+          `batch ${token}: ${lostEvents.length} events and ${lostRejected.length} rejected inputs ` +
+            `still missing after ${MAX_REWRITES} rewrites`,
+        );
+      }
+      this.options.log.warn(
+        { batch: token, events: lostEvents.length, rejected: lostRejected.length, attempt },
+        'rows of a batch written again were missing from the store; writing them again',
+      );
+      const again = { dedupToken: `${token}#again-${attempt}` };
+      if (lostEvents.length > 0) {
+        await this.withRetry(
+          'store events again',
+          () =>
+            this.options.parser === undefined
+              ? store.insertEvents(lostEvents as ValidInput[], again)
+              : store.insertEncodedEvents(lostEvents as EncodedInput[], again),
+          options.sleep,
+        );
+      }
+      if (lostRejected.length > 0) {
+        await this.withRetry(
+          'store rejected events again',
+          () => store.insertRejected(lostRejected, again),
+          options.sleep,
+        );
+      }
     }
   }
 

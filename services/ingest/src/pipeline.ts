@@ -825,24 +825,35 @@ export class IngestPipeline {
     options: BatchOptions,
   ): Promise<void> {
     const store = options.store ?? (await this.storeReady);
+    await this.writeRows(store, events, rejected, token, options);
+    if (options.verifyStored) await this.restoreDropped(store, events, rejected, token, options);
+  }
+
+  /** A batch's accepted events and rejected inputs, each table's write retried on its own. */
+  private async writeRows(
+    store: Store,
+    events: Valid[],
+    rejected: RejectedRecord[],
+    dedupToken: string,
+    options: BatchOptions,
+  ): Promise<void> {
     if (events.length > 0) {
       await this.withRetry(
         'store events',
         () =>
           this.options.parser === undefined
-            ? store.insertEvents(events as ValidInput[], { dedupToken: token })
-            : store.insertEncodedEvents(events as EncodedInput[], { dedupToken: token }),
+            ? store.insertEvents(events as ValidInput[], { dedupToken })
+            : store.insertEncodedEvents(events as EncodedInput[], { dedupToken }),
         options.sleep,
       );
     }
     if (rejected.length > 0) {
       await this.withRetry(
         'store rejected events',
-        () => store.insertRejected(rejected, { dedupToken: token }),
+        () => store.insertRejected(rejected, { dedupToken }),
         options.sleep,
       );
     }
-    if (options.verifyStored) await this.restoreDropped(store, events, rejected, token, options);
   }
 
   /**
@@ -881,24 +892,7 @@ export class IngestPipeline {
         { batch: token, events: lostEvents.length, rejected: lostRejected.length, attempt },
         'rows of a batch written again were missing from the store; writing them again',
       );
-      const again = { dedupToken: `${token}#again-${attempt}` };
-      if (lostEvents.length > 0) {
-        await this.withRetry(
-          'store events again',
-          () =>
-            this.options.parser === undefined
-              ? store.insertEvents(lostEvents as ValidInput[], again)
-              : store.insertEncodedEvents(lostEvents as EncodedInput[], again),
-          options.sleep,
-        );
-      }
-      if (lostRejected.length > 0) {
-        await this.withRetry(
-          'store rejected events again',
-          () => store.insertRejected(lostRejected, again),
-          options.sleep,
-        );
-      }
+      await this.writeRows(store, lostEvents, lostRejected, `${token}#again-${attempt}`, options);
     }
   }
 

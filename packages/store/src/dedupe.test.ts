@@ -152,6 +152,49 @@ describe('a retried batch (same dedup token) is stored once', () => {
   });
 });
 
+describe('rowsOfBatch: what is stored of a batch and of its rewrites', () => {
+  it('lists the events and rejected inputs of the token and its #again rewrites, no others', async () => {
+    const force = 'rows-of-batch';
+    const junk = (offset: number) => ({
+      raw: '{',
+      reason: 'invalid_json' as const,
+      detail: 'not JSON',
+      arrivedAt: 1,
+      position: { kind: 'file' as const, name: 'rows.ndjson', partition: 0, offset },
+    });
+    const file = { kind: 'file' as const, name: 'rows.ndjson', partition: 0 };
+    await test.store.insertEvents(
+      recordsFromLines(call(force, 1), { ...file, firstOffset: 1 }, 1),
+      {
+        dedupToken: 'rows:1-3',
+      },
+    );
+    await test.store.insertRejected([junk(3)], { dedupToken: 'rows:1-3' });
+    await test.store.insertEvents(
+      recordsFromLines(call(force, 2), { ...file, firstOffset: 4 }, 1),
+      {
+        dedupToken: 'rows:1-3#again-1',
+      },
+    );
+    await test.store.insertRejected([junk(6)], { dedupToken: 'rows:1-3#again-2' });
+    // Tokens that merely start alike belong to other batches.
+    await test.store.insertEvents(
+      recordsFromLines(call(force, 3), { ...file, firstOffset: 7 }, 1),
+      {
+        dedupToken: 'rows:1-30',
+      },
+    );
+    await test.store.insertRejected([junk(9)], { dedupToken: 'rows:1-3#again' });
+
+    const held = await test.store.rowsOfBatch('rows:1-3');
+    expect([...held.events].sort()).toEqual(
+      ['c1-a', 'c1-p', 'c2-a', 'c2-p'].map((id) => `${force}\u0000${id}`),
+    );
+    expect([...held.eventOffsets].sort()).toEqual([1, 2, 4, 5]);
+    expect([...held.rejectedOffsets].sort()).toEqual([3, 6]);
+  });
+});
+
 describe('the same event in two different batches is counted once', () => {
   const force = 'overlap';
   let first: EventRecord[];

@@ -76,6 +76,8 @@ export interface EncodedEventRow {
 export interface BatchRows {
   /** `force\u0000id` of each stored event of the batch. */
   events: Set<string>;
+  /** The source offset of each stored event of the batch. */
+  eventOffsets: Set<number>;
   rejectedOffsets: Set<number>;
 }
 
@@ -121,7 +123,7 @@ export interface Store {
   /**
    * What the store holds of a batch written under `dedupToken`, or of its rows written
    * again under `<dedupToken>#again-<n>`: the force and id of each event (as
-   * `force\u0000id`) and the source offset of each rejected input. A scan: for checking a
+   * `force\u0000id`) and the source offset of each event and rejected input. A scan: for checking a
    * write that repeated one cut short by a crash, not for every batch.
    */
   rowsOfBatch(dedupToken: string): Promise<BatchRows>;
@@ -263,8 +265,8 @@ class ClickHouseStore implements Store {
     return this.#use(async () => {
       const params = { batch: dedupToken, again: `${dedupToken}#again-` };
       const ofBatch = 'WHERE batch = {batch:String} OR startsWith(batch, {again:String})';
-      const events = await this.#select<{ force: string; id: string }>(
-        `SELECT force, id FROM events ${ofBatch}`,
+      const events = await this.#select<{ force: string; id: string; offset: number | string }>(
+        `SELECT force, id, source_offset AS offset FROM events ${ofBatch}`,
         params,
       );
       const rejected = await this.#select<{ offset: number | string }>(
@@ -273,6 +275,7 @@ class ClickHouseStore implements Store {
       );
       return {
         events: new Set(events.map((row) => `${row.force}\u0000${row.id}`)),
+        eventOffsets: new Set(events.map((row) => Number(row.offset))),
         rejectedOffsets: new Set(rejected.map((row) => Number(row.offset))),
       };
     });

@@ -18,3 +18,4 @@ export {
 export { loadPolicy } from './policy-file.ts';
 export { Progress } from './progress.ts';
 export { systemClock } from './system-clock.ts';
+export { FileWriteJournal, WRITE_JOURNAL_FILE, type WriteJournal } from './write-journal.ts';

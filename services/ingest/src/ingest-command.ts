@@ -4,7 +4,7 @@
  * (`kafka-ingest-command.ts` is imported only for `--kafka`).
  */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   type CommandIo,
   choiceFlag,
@@ -23,6 +23,7 @@ import { startParseWorkers } from './parse-workers.ts';
 import { type IngestCounts, IngestPipeline } from './pipeline.ts';
 import { Progress } from './progress.ts';
 import { systemClock } from './system-clock.ts';
+import { FileWriteJournal, WRITE_JOURNAL_FILE } from './write-journal.ts';
 
 /** The consumer group of `--kafka` without `--group`. */
 export const DEFAULT_KAFKA_GROUP = 'callmon-ingest';
@@ -155,12 +156,24 @@ export async function ingestCommand(
   // Awaited by the pipeline, and below; a failure is thrown from there.
   opening.catch(() => {});
   const batchRows = config.batchRows ?? DEFAULT_BATCH_ROWS.file;
+  // Embedded only: a replicated server table logs a token with its part, atomically.
+  const writeJournal =
+    'dataDir' in target
+      ? new FileWriteJournal(join(target.dataDir, WRITE_JOURNAL_FILE))
+      : undefined;
+  if (writeJournal !== undefined && writeJournal.leftOver.length > 0) {
+    log.warn(
+      { batches: writeJournal.leftOver.length },
+      'an earlier ingest stopped while writing; its batches are checked when this run writes them',
+    );
+  }
   const pipeline = new IngestPipeline({
     store: opening,
     log,
     clock: systemClock,
     batchRows,
     ...(parser === undefined ? {} : { parser, maxBatchesInFlight: parser.count + 2 }),
+    ...(writeJournal === undefined ? {} : { writeJournal }),
   });
   const progress = new Progress(process.stderr, size);
   let lines = 0;

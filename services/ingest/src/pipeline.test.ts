@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eventFingerprint, parseEvent } from '@callmon/events';
 import type { Store } from '@callmon/store';
 import { openRawClient, openTestStore, type TestStore } from '@callmon/store/testing';
@@ -11,6 +14,7 @@ import {
   type PipelineOptions,
   type RawInput,
 } from './pipeline.ts';
+import { FileWriteJournal } from './write-journal.ts';
 
 const log = pino({ level: 'silent' });
 const clock = { now: () => Date.parse('2024-02-20T00:00:00Z') };
@@ -411,6 +415,97 @@ describe.each([
       expect(await stored()).toEqual({ events: 2, rejected: 1 });
     } finally {
       await raw.close();
+    }
+  });
+
+  it('a file ingested again after a crash cut a write short gets that batch back, once', async () => {
+    const name = `journal-${dropped++}.ndjson`;
+    const call = (suffix: string) =>
+      line({
+        force: 'dorset',
+        id: `${name}-${suffix}`,
+        type: 'call.presented',
+        at: '2024-02-19T08:00:00Z',
+        call: `${name}-${suffix}`,
+        channel: '101',
+      });
+    // Batches of three: [a, b, junk], [c, b again, d], [e].
+    const file = inputs(
+      [call('a'), call('b'), '{', call('c'), call('b'), call('d'), call('e')],
+      name,
+    );
+    const raw = await openRawClient(test.options);
+    const folder = mkdtempSync(join(tmpdir(), 'callmon-journal-'));
+    const select = async <T>(query: string) =>
+      await (await raw.query({ query, format: 'JSONEachRow', query_params: { name } })).json<T>();
+    // The offsets stored from lines `from` to `to` of the file.
+    const stored = async (from = 1, to = 7) => {
+      const offsets = async (table: string) =>
+        (
+          await select<{ offset: number | string }>(
+            `SELECT source_offset AS offset FROM ${table} WHERE source_name = {name:String}
+               AND source_offset BETWEEN ${from} AND ${to} ORDER BY offset`,
+          )
+        ).map((row) => Number(row.offset));
+      return { events: await offsets('events'), rejected: await offsets('rejected_events') };
+    };
+    // The second batch (lines 4–6): what a re-run of the file must bring back. (A re-run's
+    // rejected rows of other batches follow the rule for files ingested again, not this.)
+    const secondBatch = () => stored(4, 6);
+    const run = async (journal: FileWriteJournal) => {
+      const pipeline = pipelineOn(test.store, 3, parser, { writeJournal: journal });
+      for (const input of file) await pipeline.offer(input);
+      await pipeline.flush();
+      return pipeline.counts;
+    };
+    try {
+      const journalPath = join(folder, 'first');
+      const first = await run(new FileWriteJournal(journalPath));
+      expect(first).toMatchObject({ accepted: 5, duplicates: 1, rejected: 1 });
+      expect(await stored()).toEqual({ events: [1, 2, 4, 6, 7], rejected: [3, 5] });
+      const whole = { events: [4, 6], rejected: [5] };
+      // Every write ended: nothing left for a next run to check.
+      expect(readFileSync(journalPath, 'utf8')).toBe('');
+
+      // The crash: the second batch's token logged by the engine, its rows never in place.
+      const [{ batch } = { batch: '' }] = await select<{ batch: string }>(
+        'SELECT DISTINCT batch FROM events WHERE source_name = {name:String} AND source_offset = 4',
+      );
+      expect(batch).not.toBe('');
+      for (const table of ['events', 'rejected_events']) {
+        await raw.command({
+          query: `ALTER TABLE ${table} DELETE WHERE batch = {batch:String} SETTINGS mutations_sync = 2`,
+          query_params: { batch },
+        });
+      }
+      const cut = { events: [], rejected: [] };
+      expect(await secondBatch()).toEqual(cut);
+
+      // Run again with a journal that does not name the batch: c and d are decided new and
+      // written under the logged token, which the engine drops.
+      const unnamed = await run(new FileWriteJournal(join(folder, 'unnamed')));
+      expect(unnamed.accepted).toBe(2);
+      expect(await secondBatch()).toEqual(cut);
+
+      // Run again with the journal the crashed run left: the batch is checked and restored.
+      const leftBehind = join(folder, 'left-behind');
+      writeFileSync(leftBehind, `${batch}\n`);
+      const journal = new FileWriteJournal(leftBehind);
+      expect(journal.leftOver).toEqual([batch]);
+      const again = await run(journal);
+      expect(again).toMatchObject({ accepted: 2, duplicates: 4, conflicts: 0, rejected: 1 });
+      // c and d back, and the in-file duplicate's rejection; the lines the first run
+      // accepted (now duplicates of themselves) are not rejections of the file.
+      expect(await secondBatch()).toEqual(whole);
+      expect(readFileSync(leftBehind, 'utf8')).toBe('');
+
+      // And once more: nothing is missing, nothing is written twice.
+      writeFileSync(leftBehind, `${batch}\n`);
+      expect((await run(new FileWriteJournal(leftBehind))).accepted).toBe(0);
+      expect(await secondBatch()).toEqual(whole);
+    } finally {
+      await raw.close();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { FirstCopies, type ForceCopies } from './first-copies.ts';
 import type { LineBatch } from './ndjson-source.ts';
 import { eventOf, fingerprintOf, type ParsedBatch } from './parse-workers.ts';
+import type { WriteJournal } from './write-journal.ts';
 
 /**
  * The ingest pipeline, as one sentence: decode → validate → dedupe → store → evaluate →
@@ -67,6 +68,12 @@ export interface PipelineOptions {
   parser?: BatchParser;
   /** Batches handed on but not yet durable before `offer` waits (default 2). */
   maxBatchesInFlight?: number;
+  /**
+   * Where the batches being written are noted, so that a run after a crash checks the
+   * batches the crash may have cut short (write-journal.ts). For a source read the same way
+   * again (a file); a Kafka chunk read again is checked by its crash marker instead.
+   */
+  writeJournal?: WriteJournal;
 }
 
 /** Where a batch is parsed when not on the pipeline's thread. */
@@ -455,9 +462,9 @@ export class IngestPipeline {
   private decidedUpTo = 0;
 
   private readonly options: Required<
-    Omit<PipelineOptions, 'store' | 'onDurable' | 'parser' | 'maxBatchesInFlight'>
+    Omit<PipelineOptions, 'store' | 'onDurable' | 'parser' | 'maxBatchesInFlight' | 'writeJournal'>
   > &
-    Pick<PipelineOptions, 'onDurable' | 'parser'>;
+    Pick<PipelineOptions, 'onDurable' | 'parser' | 'writeJournal'>;
   private readonly maxBatchesInFlight: number;
   /** The store, once open. */
   private readonly storeReady: Promise<Store>;
@@ -825,8 +832,12 @@ export class IngestPipeline {
     options: BatchOptions,
   ): Promise<void> {
     const store = options.store ?? (await this.storeReady);
+    const journal = this.options.writeJournal;
+    const verify = options.verifyStored === true || journal?.cutShort(token) === true;
+    journal?.begin(token);
     await this.writeRows(store, events, rejected, token, options);
-    if (options.verifyStored) await this.restoreDropped(store, events, rejected, token, options);
+    if (verify) await this.restoreDropped(store, events, rejected, token, options);
+    journal?.end(token);
   }
 
   /** A batch's accepted events and rejected inputs, each table's write retried on its own. */
@@ -860,7 +871,8 @@ export class IngestPipeline {
    * A batch written again after a crash: the rows the engine dropped as a repeat of its
    * token although they never reached the table are written once more, each time under a
    * new token (`#again-<n>`), until the store holds them all. A second crash inside this
-   * loop leaves the same check to the next reading of the batch.
+   * loop leaves the same check to the next reading of the batch (a Kafka chunk's crash
+   * marker, or the write journal, still names it).
    */
   private async restoreDropped(
     store: Store,
@@ -878,8 +890,12 @@ export class IngestPipeline {
       const lostEvents = events.filter(
         (event) => !held.events.has(`${event.force}\u0000${event.id}`),
       );
+      // A line the batch accepted the first time comes again as a duplicate of itself (a
+      // file ingested again): nothing of it was meant for rejected_events.
       const lostRejected = rejected.filter(
-        (record) => !held.rejectedOffsets.has(record.position.offset),
+        ({ position: { offset }, reason }) =>
+          !held.rejectedOffsets.has(offset) &&
+          !(reason === 'duplicate' && held.eventOffsets.has(offset)),
       );
       if (lostEvents.length === 0 && lostRejected.length === 0) return;
       if (attempt > MAX_REWRITES) {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from './support/callmon-cli.ts';
 
 /** `callmon ingest` as scripts use it: the summary contract and its errors. */
@@ -17,6 +17,7 @@ function callmon(args: string[], input?: string) {
 
 describe('callmon ingest', () => {
   const dir = mkdtempSync(join(tmpdir(), 'callmon-ingest-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'events.ndjson');
   writeFileSync(
     file,

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 /**
  * `pnpm callmon live` end to end, as a script would run it: a real process, a real file,
@@ -151,6 +151,7 @@ const lastDay = {
 
 describe('callmon live', () => {
   const dir = mkdtempSync(join(tmpdir(), 'callmon-live-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'events.ndjson');
   writeFileSync(file, FIXTURE);
 

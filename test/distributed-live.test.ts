@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Acknowledgement, AlertEntry, Reply, SnapshotMessage } from '@callmon/api/live';
@@ -44,6 +44,9 @@ const token = () =>
     Date.now(),
   );
 
+/** The data folders of this file's processes, removed once they have stopped. */
+const folders: string[] = [];
+
 beforeAll(async () => {
   await ensureTopics(createKafka({ brokers, clientId: 'callmon-test-admin' }), [
     { topic: eventsTopic, partitions: 2 },
@@ -51,10 +54,12 @@ beforeAll(async () => {
   ]);
   for (let node = 0; node < 2; node++) {
     const dataDir = mkdtempSync(join(tmpdir(), 'callmon-dist-api-'));
+    folders.push(dataDir);
     nodeArgs.push(['--data-dir', dataDir, '--kafka', brokers, '--live-topic', liveTopic]);
     nodes.push(await startApiProcess(nodeArgs[node]!, env));
   }
   const ingestDir = mkdtempSync(join(tmpdir(), 'callmon-dist-ingest-'));
+  folders.push(ingestDir);
   ingest = callmon(
     [
       'ingest',
@@ -87,6 +92,7 @@ afterAll(async () => {
   ingestChild?.kill('SIGTERM');
   await ingest;
   await Promise.all(nodes.map((node) => node.stop()));
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
 
 describe('distributed live view', () => {

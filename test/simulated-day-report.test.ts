@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Policy, weeklyReport } from '@callmon/compliance';
 import { type CallmonEvent, parseEvent } from '@callmon/events';
 import { simulate } from '@callmon/simulator';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from './support/callmon-cli.ts';
 
 /**
@@ -28,6 +28,7 @@ function callmon(args: string[]) {
 
 describe('a simulated day through callmon ingest', () => {
   const dir = mkdtempSync(join(tmpdir(), 'callmon-day-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'day.ndjson');
   const dataDir = join(dir, 'data');
   const lines = [

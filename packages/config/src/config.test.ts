@@ -1,8 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
+
+/** A folder of this test's own, removed when it finishes. */
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'callmon-config-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe('configuration', () => {
   it('defaults to the embedded store in ./data and the standard topic', () => {
@@ -17,7 +24,7 @@ describe('configuration', () => {
   });
 
   it('env vars override the config file, and flags override env vars', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'callmon-config-'));
+    const dir = tempDir();
     const file = join(dir, 'callmon.json');
     writeFileSync(file, JSON.stringify({ dataDir: '/from/file', batchMs: 250 }));
     const env = { CALLMON_CONFIG: file, CALLMON_DATA_DIR: '/from/env', CALLMON_BATCH_ROWS: '500' };
@@ -42,7 +49,7 @@ describe('configuration', () => {
   });
 
   it('rejects unknown keys and unreadable files in the config file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'callmon-config-'));
+    const dir = tempDir();
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ dataDirectory: 'typo' }));
     expect(() => loadConfig({ env: {}, file })).toThrow(/config file/);

@@ -1,11 +1,16 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 import { GENERATED_SECRET_FILE, resolveTokenSecret } from './token-secret.ts';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'callmon-secret-'));
+/** A folder of this test's own, removed when it finishes. */
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'callmon-secret-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe('token secret', () => {
   it('prefers CALLMON_TOKEN_SECRET, then the secret file', () => {

@@ -172,14 +172,14 @@ const ids = sample
   .slice(0, batchSize)
   .map((event) => event.id);
 await timed(
-  `knownFingerprints(met, ${ids.length} ids, all known)`,
-  () => store.knownFingerprints('met', ids),
+  `knownCopies(met, ${ids.length} ids, all known)`,
+  () => store.knownCopies('met', ids),
   (known) => `${known.size} found`,
 );
 const fresh = ids.map((id) => `${id}-new`);
 await timed(
-  `knownFingerprints(met, ${fresh.length} ids, none known)`,
-  () => store.knownFingerprints('met', fresh),
+  `knownCopies(met, ${fresh.length} ids, none known)`,
+  () => store.knownCopies('met', fresh),
   (known) => `${known.size} found`,
 );
 await timed(

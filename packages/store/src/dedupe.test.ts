@@ -2,7 +2,7 @@ import { type CallmonEventWire, eventFingerprint, parseEvent } from '@callmon/ev
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord, SourcePosition } from './records.ts';
-import { openStore } from './store.ts';
+import { openStore, type Store } from './store.ts';
 import { openRawClient, openTestStore, recordsFromLines, type TestStore } from './testing.ts';
 
 let test: TestStore;
@@ -17,6 +17,16 @@ afterAll(async () => {
   await raw?.close();
   await test?.cleanup();
 });
+
+/** The fingerprint of each known id's first copy (what most of these tests compare). */
+async function knownFingerprints(
+  store: Store,
+  force: string,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const known = await store.knownCopies(force, ids);
+  return new Map([...known].map(([id, copy]) => [id, copy.fingerprint]));
+}
 
 /** Physical rows, duplicates included: what the de-duplicating reads must see through. */
 async function storedCopies(force: string): Promise<number> {
@@ -190,7 +200,6 @@ describe('rowsOfBatch: what is stored of a batch and of its rewrites', () => {
     expect([...held.events].sort()).toEqual(
       ['c1-a', 'c1-p', 'c2-a', 'c2-p'].map((id) => `${force}\u0000${id}`),
     );
-    expect([...held.eventOffsets].sort()).toEqual([1, 2, 4, 5]);
     expect([...held.rejectedOffsets].sort()).toEqual([3, 6]);
   });
 });
@@ -237,23 +246,39 @@ describe('the same event in two different batches is counted once', () => {
     ]);
   });
 
-  it('knownFingerprints reports the stored fingerprint of each known id, once', async () => {
-    const known = await test.store.knownFingerprints(force, ['c2-p', 'c2-p', 'c9-p', 'c3-a']);
+  it('knownCopies reports the stored fingerprint of each known id, once', async () => {
+    const known = await knownFingerprints(test.store, force, ['c2-p', 'c2-p', 'c9-p', 'c3-a']);
     expect(known).toEqual(
       new Map([
         ['c2-p', eventFingerprint(second[0]!.event)],
         ['c3-a', eventFingerprint(second[3]!.event)],
       ]),
     );
-    expect(await test.store.knownFingerprints('another-force', ['c2-p'])).toEqual(new Map());
-    expect(await test.store.knownFingerprints(force, [])).toEqual(new Map());
+    expect(await knownFingerprints(test.store, 'another-force', ['c2-p'])).toEqual(new Map());
+    expect(await knownFingerprints(test.store, force, [])).toEqual(new Map());
   });
 
-  it('knownFingerprints answers for more ids than one look-up query takes', async () => {
+  it('knownCopies says where the first copy of each known id was read from', async () => {
+    const known = await test.store.knownCopies(force, ['c2-p', 'c3-a', 'c9-p']);
+    const at = (offset: number) => ({
+      kind: 'kafka',
+      name: 'callmon.events.v1',
+      partition: 2,
+      offset,
+    });
+    expect(known).toEqual(
+      new Map([
+        ['c2-p', { fingerprint: eventFingerprint(first[2]!.event), position: at(2) }],
+        ['c3-a', { fingerprint: eventFingerprint(second[3]!.event), position: at(5) }],
+      ]),
+    );
+  });
+
+  it('knownCopies answers for more ids than one look-up query takes', async () => {
     const ids = Array.from({ length: 25_000 }, (_, n) => `unknown-${n}`);
     ids.splice(12_345, 0, 'c1-p');
     ids.push('c3-a');
-    const known = await test.store.knownFingerprints(force, ids);
+    const known = await knownFingerprints(test.store, force, ids);
     expect([...known.keys()].sort()).toEqual(['c1-p', 'c3-a']);
   });
 });
@@ -269,7 +294,7 @@ describe('same id with different content: the first copy stands, the conflict is
 
     const [incoming] = recordsFromLines([changed], kafka(11), 2_000);
     const fingerprint = eventFingerprint(incoming!.event);
-    const known = await test.store.knownFingerprints(force, [incoming!.event.id]);
+    const known = await knownFingerprints(test.store, force, [incoming!.event.id]);
     expect(known.get('c1-p')).toBe(eventFingerprint(stored!.event));
     expect(known.get('c1-p')).not.toBe(fingerprint);
 
@@ -314,7 +339,7 @@ describe('same id with different content: the first copy stands, the conflict is
       [1_000, true],
       [3_000, false],
     ]);
-    const known = await test.store.knownFingerprints(force, ['c1-p']);
+    const known = await knownFingerprints(test.store, force, ['c1-p']);
     expect(known.get('c1-p')).toBe(eventFingerprint(events[0]!));
   });
 });
@@ -337,7 +362,7 @@ describe('deduplication survives a restart', () => {
 describe('look-ups for a force this process tracks are answered from its own writes and the ids stored before', () => {
   it('every id written since is found with its stored fingerprint; ids never written are not', async () => {
     const force = 'fresh-lookup';
-    expect(await test.store.knownFingerprints(force, ['c1-p'])).toEqual(new Map());
+    expect(await knownFingerprints(test.store, force, ['c1-p'])).toEqual(new Map());
     const batch = recordsFromLines(
       Array.from({ length: 200 }, (_, n) => call(force, n)).flat(),
       kafka(100),
@@ -345,7 +370,7 @@ describe('look-ups for a force this process tracks are answered from its own wri
     );
     await test.store.insertEvents(batch, { dedupToken: 'fresh:100' });
     const ids = batch.map((record) => record.event.id);
-    const known = await test.store.knownFingerprints(force, [...ids, 'c1-x', 'c200-p']);
+    const known = await knownFingerprints(test.store, force, [...ids, 'c1-x', 'c200-p']);
     expect(known).toEqual(
       new Map(batch.map((record) => [record.event.id, eventFingerprint(record.event)])),
     );
@@ -355,11 +380,11 @@ describe('look-ups for a force this process tracks are answered from its own wri
     const force = 'fresh-race';
     const batch = recordsFromLines(call(force, 1), kafka(300), 1_000);
     const [first] = await Promise.all([
-      test.store.knownFingerprints(force, ['c1-p']),
+      knownFingerprints(test.store, force, ['c1-p']),
       test.store.insertEvents(batch, { dedupToken: 'race:300' }),
     ]);
     expect(first.size).toBeLessThanOrEqual(1);
-    const known = await test.store.knownFingerprints(force, ['c1-p', 'c1-a']);
+    const known = await knownFingerprints(test.store, force, ['c1-p', 'c1-a']);
     expect([...known.keys()].sort()).toEqual(['c1-a', 'c1-p']);
   });
 
@@ -381,17 +406,17 @@ describe('look-ups for a force this process tracks are answered from its own wri
     test.store = await openStore(test.options);
     raw = await openRawClient(test.options);
     const ids = batch.map((record) => record.event.id);
-    const known = await test.store.knownFingerprints(force, [...ids, 'never-1']);
+    const known = await knownFingerprints(test.store, force, [...ids, 'never-1']);
     expect(known).toEqual(
       new Map(batch.map((record) => [record.event.id, eventFingerprint(record.event)])),
     );
     // With the table out of the engine's reach, only an answer from the filter can succeed.
     await raw.command({ query: 'RENAME TABLE events TO events_aside' });
     try {
-      expect(await test.store.knownFingerprints(force, ['never-2', 'never-3-é'])).toEqual(
+      expect(await knownFingerprints(test.store, force, ['never-2', 'never-3-é'])).toEqual(
         new Map(),
       );
-      await expect(test.store.knownFingerprints(force, [ids[3]!])).rejects.toThrow(/events/);
+      await expect(knownFingerprints(test.store, force, [ids[3]!])).rejects.toThrow(/events/);
     } finally {
       await raw.command({ query: 'RENAME TABLE events_aside TO events' });
     }
@@ -399,7 +424,7 @@ describe('look-ups for a force this process tracks are answered from its own wri
 
   it('after a restart, ids written by the earlier process are found', async () => {
     const force = 'fresh-restart';
-    await test.store.knownFingerprints(force, ['c1-p']);
+    await knownFingerprints(test.store, force, ['c1-p']);
     const batch = recordsFromLines(call(force, 1), kafka(400), 1_000);
     await test.store.insertEvents(batch, { dedupToken: 'fresh-restart:400' });
     await raw.close();
@@ -407,7 +432,7 @@ describe('look-ups for a force this process tracks are answered from its own wri
 
     test.store = await openStore(test.options);
     raw = await openRawClient(test.options);
-    const known = await test.store.knownFingerprints(force, ['c1-p', 'c1-a', 'c2-p']);
+    const known = await knownFingerprints(test.store, force, ['c1-p', 'c1-a', 'c2-p']);
     expect([...known.keys()].sort()).toEqual(['c1-a', 'c1-p']);
   });
 });

@@ -24,6 +24,7 @@ export {
   type EventCountQuery,
   type EventRange,
   type InsertOptions,
+  type KnownCopy,
   openStore,
   type RejectedQuery,
   type Store,

@@ -35,6 +35,8 @@ import {
   type RejectedRow,
   rejectedFromRow,
   rejectedRowLine,
+  type SourceKind,
+  type SourcePosition,
   STORED_EVENT_SELECT,
   type StoredEvent,
   type StoredEventRow,
@@ -72,12 +74,17 @@ export interface EncodedEventRow {
   readonly end: number;
 }
 
+/** The first stored copy of an id, as {@link Store.knownCopies} answers. */
+export interface KnownCopy {
+  fingerprint: string;
+  /** Where it came from: a copy read again from the same place is that copy, re-read. */
+  position: SourcePosition;
+}
+
 /** See {@link Store.rowsOfBatch}. */
 export interface BatchRows {
   /** `force\u0000id` of each stored event of the batch. */
   events: Set<string>;
-  /** The source offset of each stored event of the batch. */
-  eventOffsets: Set<number>;
   rejectedOffsets: Set<number>;
 }
 
@@ -123,16 +130,17 @@ export interface Store {
   /**
    * What the store holds of a batch written under `dedupToken`, or of its rows written
    * again under `<dedupToken>#again-<n>`: the force and id of each event (as
-   * `force\u0000id`) and the source offset of each event and rejected input. A scan: for checking a
+   * `force\u0000id`) and the source offset of each rejected input. A scan: for checking a
    * write that repeated one cut short by a crash, not for every batch.
    */
   rowsOfBatch(dedupToken: string): Promise<BatchRows>;
   /**
-   * The stored fingerprint (of the first copy) of each id that is already stored for the
-   * force. Embedded mode answers most ids from this store's own writes (written-ids.ts),
-   * so every write to `events` in this process must go through this store.
+   * The first stored copy of each id that is already stored for the force: its
+   * fingerprint, and where it was read from. Embedded mode answers most ids from this
+   * store's own writes (written-ids.ts), so every write to `events` in this process must
+   * go through this store.
    */
-  knownFingerprints(force: string, ids: readonly string[]): Promise<Map<string, string>>;
+  knownCopies(force: string, ids: readonly string[]): Promise<Map<string, KnownCopy>>;
   /** The accepted events of a force in an event-time range, each once, ordered by (at, id). */
   readEvents(range: EventRange): Promise<CallmonEvent[]>;
   /** How many distinct events (by force and id) match. */
@@ -265,8 +273,8 @@ class ClickHouseStore implements Store {
     return this.#use(async () => {
       const params = { batch: dedupToken, again: `${dedupToken}#again-` };
       const ofBatch = 'WHERE batch = {batch:String} OR startsWith(batch, {again:String})';
-      const events = await this.#select<{ force: string; id: string; offset: number | string }>(
-        `SELECT force, id, source_offset AS offset FROM events ${ofBatch}`,
+      const events = await this.#select<{ force: string; id: string }>(
+        `SELECT force, id FROM events ${ofBatch}`,
         params,
       );
       const rejected = await this.#select<{ offset: number | string }>(
@@ -275,21 +283,28 @@ class ClickHouseStore implements Store {
       );
       return {
         events: new Set(events.map((row) => `${row.force}\u0000${row.id}`)),
-        eventOffsets: new Set(events.map((row) => Number(row.offset))),
         rejectedOffsets: new Set(rejected.map((row) => Number(row.offset))),
       };
     });
   }
 
-  knownFingerprints(force: string, ids: readonly string[]): Promise<Map<string, string>> {
+  knownCopies(force: string, ids: readonly string[]): Promise<Map<string, KnownCopy>> {
     return this.#use(async () => {
-      const known = new Map<string, string>();
+      const known = new Map<string, KnownCopy>();
       const asked = (await this.#tracksWrites(force))
         ? ids.filter((id) => this.#written.mayHave(force, id))
         : ids;
       if (asked.length === 0) return known;
       for (const [id, copy] of await this.#firstCopies(force, asked)) {
-        known.set(id, copy.fingerprint);
+        known.set(id, {
+          fingerprint: copy.fingerprint,
+          position: {
+            kind: copy.source_kind,
+            name: copy.source_name,
+            partition: Number(copy.source_partition),
+            offset: Number(copy.source_offset),
+          },
+        });
       }
       return known;
     });
@@ -558,7 +573,8 @@ class ClickHouseStore implements Store {
     for (let start = 0; start < unique.length; start += MAX_IDS_PER_LOOKUP) {
       const ids = unique.slice(start, start + MAX_IDS_PER_LOOKUP);
       const query = (set: string) =>
-        `SELECT id, fingerprint, ${ARRIVAL_KEY} AS arrival
+        `SELECT id, fingerprint, ${ARRIVAL_KEY} AS arrival,
+                source_kind, source_name, source_partition, source_offset
          FROM events
          WHERE force = {force:String} AND id IN ${set}
          ORDER BY id, ${FIRST_COPY_ORDER}
@@ -671,6 +687,10 @@ interface FirstCopy {
   id: string;
   fingerprint: string;
   arrival: string;
+  source_kind: SourceKind;
+  source_name: string;
+  source_partition: number | string;
+  source_offset: number | string;
 }
 
 /** A copy's place in {@link FIRST_COPY_ORDER} as one comparable string. */

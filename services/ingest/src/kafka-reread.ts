@@ -1,6 +1,6 @@
-import { type CallmonEvent, parseEvent } from '@callmon/events';
+import { parseEvent } from '@callmon/events';
 import type { PartitionChunk } from '@callmon/queue';
-import type { Store, StoredEvent } from '@callmon/store';
+import type { Store } from '@callmon/store';
 
 /**
  * The store as a chunk read again must see it. A member that died after writing a chunk
@@ -11,48 +11,26 @@ import type { Store, StoredEvent } from '@callmon/store';
  * its first stored copy is this very message — same topic, partition and offset — and
  * the pipeline makes the same decisions, hence the same rows under the same token, as the
  * first time; the store drops what had arrived. True duplicates, of events stored from
- * other positions, are still found. Only a chunk marked `reread` pays for this: one
- * timeline look-up per call or incident whose ids are stored.
+ * other positions, are still found. Only a chunk marked `reread` pays for this: each
+ * message parsed once more, to know its id.
  */
 export function rereadStore(store: Store, chunk: PartitionChunk): Store {
-  const own = new Map<string, { offset: number; event: CallmonEvent }>();
+  // The offset of each id's first message in the chunk.
+  const own = new Map<string, number>();
   for (const message of chunk.messages) {
     const parsed = parseEvent(message.value ?? new Uint8Array(0));
     if (!parsed.ok) continue;
     const key = `${parsed.event.force}\u0000${parsed.event.id}`;
-    if (!own.has(key)) own.set(key, { offset: Number(message.offset), event: parsed.event });
+    if (!own.has(key)) own.set(key, Number(message.offset));
   }
-  const timelines = new Map<string, Promise<StoredEvent[]>>();
-  const timelineOf = (event: CallmonEvent): Promise<StoredEvent[]> => {
-    const subject =
-      'incident' in event
-        ? `i\u0000${event.incident}`
-        : `c\u0000${(event as { call: string }).call}`;
-    const key = `${event.force}\u0000${subject}`;
-    let timeline = timelines.get(key);
-    if (timeline === undefined) {
-      timeline =
-        'incident' in event
-          ? store.eventsOfIncident(event.force, event.incident)
-          : store.eventsOfCall(event.force, (event as { call: string }).call);
-      timelines.set(key, timeline);
-    }
-    return timeline;
-  };
-  const knownFingerprints = async (force: string, ids: readonly string[]) => {
-    const known = await store.knownFingerprints(force, ids);
-    for (const id of [...known.keys()]) {
-      const mine = own.get(`${force}\u0000${id}`);
-      if (mine === undefined) continue;
-      const first = (await timelineOf(mine.event)).find(
-        (copy) => copy.counted && copy.event.id === id,
-      );
-      const at = first?.position;
+  const knownCopies = async (force: string, ids: readonly string[]) => {
+    const known = await store.knownCopies(force, ids);
+    for (const [id, { position }] of [...known]) {
       if (
-        at?.kind === 'kafka' &&
-        at.name === chunk.topic &&
-        at.partition === chunk.partition &&
-        at.offset === mine.offset
+        position.kind === 'kafka' &&
+        position.name === chunk.topic &&
+        position.partition === chunk.partition &&
+        position.offset === own.get(`${force}\u0000${id}`)
       ) {
         known.delete(id);
       }
@@ -61,7 +39,7 @@ export function rereadStore(store: Store, chunk: PartitionChunk): Store {
   };
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'knownFingerprints') return knownFingerprints;
+      if (property === 'knownCopies') return knownCopies;
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },

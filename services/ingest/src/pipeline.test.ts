@@ -193,11 +193,16 @@ describe.each([
   });
 
   it('accepts nothing the second time the same file is ingested, whatever the batch size', async () => {
+    const onRecord = Object.fromEntries(await test.store.countRejected());
     const counts = await ingest(test, inputs(LINES, 'mixed.ndjson'), 5, parser);
     expect(counts.accepted).toBe(0);
     expect(counts.duplicates).toBe(2 + 4);
     expect(counts.conflicts).toBe(1);
     expect(await test.store.countEvents()).toBe(4);
+    // The four accepted lines, read again, are their own first copies: counted as
+    // duplicates, put on record as nothing. The rest were on record already, once a line.
+    expect(Object.fromEntries(await test.store.countRejected())).toEqual(onRecord);
+    expect(onRecord).toMatchObject({ duplicate: 2, conflict: 1 });
   });
 
   it('submitted batches in flight together are decided in order, each with its own outcome', async () => {
@@ -321,9 +326,9 @@ describe.each([
     });
     const late = new Proxy(test.store, {
       get(target, property) {
-        if (property === 'knownFingerprints') {
-          return async (...args: Parameters<typeof target.knownFingerprints>) => {
-            const answer = await target.knownFingerprints(...args);
+        if (property === 'knownCopies') {
+          return async (...args: Parameters<typeof target.knownCopies>) => {
+            const answer = await target.knownCopies(...args);
             await durable;
             return answer;
           };
@@ -403,7 +408,7 @@ describe.each([
       // its own stored copies do not count as stored): nothing missing, nothing written twice.
       const asFirstTime: Store = new Proxy(test.store, {
         get(target, property) {
-          if (property === 'knownFingerprints') return async () => new Map<string, string>();
+          if (property === 'knownCopies') return async () => new Map();
           const value = Reflect.get(target, property, target);
           return typeof value === 'function' ? value.bind(target) : value;
         },

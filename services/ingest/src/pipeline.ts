@@ -9,6 +9,7 @@ import {
 import type {
   EncodedEventRow,
   EventRecord,
+  KnownCopy,
   RejectedRecord,
   SourceKind,
   SourcePosition,
@@ -315,6 +316,13 @@ class BatchToken {
 
 const NEWLINE = 0x0a;
 
+/** Where a first copy came from: a stored one, or an input of this run. */
+const placeOf = (first: KnownCopy | Valid): SourcePosition =>
+  'input' in first ? first.input.position : first.position;
+
+const samePlace = (a: SourcePosition, b: SourcePosition): boolean =>
+  a.offset === b.offset && a.partition === b.partition && a.name === b.name && a.kind === b.kind;
+
 /** {@link batchToken} of a {@link LineBatch}'s lines: the token they get one input at a time. */
 export function lineBatchToken(lines: LineBatch, source: LineSource): string {
   const { bytes, starts, ends, numbers } = lines;
@@ -381,6 +389,8 @@ interface Decided {
   /** The accepted events as the live engines take them, when the batch carries them. */
   accepted: CallmonEvent[];
   rejected: RejectedRecord[];
+  /** Duplicates that are their own first copy, read again: counted, not put on record. */
+  rereads: number;
 }
 
 /** What one batch handed on with {@link IngestPipeline.submit} came to, once durable. */
@@ -414,7 +424,7 @@ export interface BatchOptions {
   verifyStored?: boolean;
 }
 
-const NO_DECISION: Decided = { events: [], accepted: [], rejected: [] };
+const NO_DECISION: Decided = { events: [], accepted: [], rejected: [], rereads: 0 };
 /** How many times a batch written again may find rows missing and write them once more. */
 const MAX_REWRITES = 5;
 const ignore = () => {};
@@ -426,7 +436,7 @@ interface Retiring {
 }
 
 /** What the store held of a batch's ids: the first copy's fingerprint, by force then id. */
-type StoredCopies = Map<string, Map<string, string>>;
+type StoredCopies = Map<string, Map<string, KnownCopy>>;
 
 export class IngestPipeline {
   readonly counts: IngestCounts = emptyCounts();
@@ -455,7 +465,7 @@ export class IngestPipeline {
    * per event. A first copy is its fingerprint (from the store), or the input itself
    * (whose fingerprint is worked out only if a repeat comes to compare with it).
    */
-  private firstCopies = new FirstCopies<string | Valid>();
+  private firstCopies = new FirstCopies<KnownCopy | Valid>();
   private retiring: Retiring[] = [];
   /** Batches dispatched so far, and the number of the last one decided. */
   private dispatched = 0;
@@ -618,7 +628,7 @@ export class IngestPipeline {
   private restart(): void {
     const settled = this.writing.then(ignore, ignore);
     this.failed = false;
-    this.firstCopies = new FirstCopies<string | Valid>();
+    this.firstCopies = new FirstCopies<KnownCopy | Valid>();
     this.retiring = [];
     this.deciding = settled.then(() => NO_DECISION);
     this.writing = settled;
@@ -716,9 +726,9 @@ export class IngestPipeline {
     inputs: number,
     options: BatchOptions,
   ): Promise<BatchOutcome> {
-    const { events, accepted, rejected } = outcome;
+    const { events, accepted, rejected, rereads } = outcome;
     await this.store(events, rejected, token, options);
-    const counts = this.count(events, rejected);
+    const counts = this.count(events, rejected, rereads);
     this.options.log.debug(
       { batch: token, inputs, accepted: events.length, rejected: rejected.length },
       'batch stored',
@@ -754,7 +764,7 @@ export class IngestPipeline {
         force,
         await this.withRetry(
           'look up stored ids',
-          () => store.knownFingerprints(force, ids),
+          () => store.knownCopies(force, ids),
           options.sleep,
         ),
       );
@@ -781,8 +791,9 @@ export class IngestPipeline {
     firstCopies.begin(number);
     // The tables of the force of the previous line: a batch is mostly one force.
     let force: string | undefined;
-    let seen: ForceCopies<string | Valid> | undefined;
-    let known: Map<string, string> | undefined;
+    let seen: ForceCopies<KnownCopy | Valid> | undefined;
+    let known: Map<string, KnownCopy> | undefined;
+    let rereads = 0;
     for (const item of validated) {
       if (!item.ok) {
         rejected.push(item.record);
@@ -804,8 +815,13 @@ export class IngestPipeline {
         continue;
       }
       const { input, fingerprint } = item;
-      const firstPrint = typeof first === 'string' ? first : first.fingerprint;
-      const reason = firstPrint === fingerprint ? 'duplicate' : 'conflict';
+      const reason = first.fingerprint === fingerprint ? 'duplicate' : 'conflict';
+      if (reason === 'duplicate' && samePlace(placeOf(first), input.position)) {
+        // The very copy that was accepted, read again (a file ingested again, a new group
+        // on a topic): a duplicate, but no new input to put on record.
+        rereads++;
+        continue;
+      }
       rejected.push({
         raw: input.bytes,
         reason,
@@ -822,7 +838,7 @@ export class IngestPipeline {
     }
     this.decidedUpTo = number;
     this.forgetRetired();
-    return { events, accepted: [], rejected };
+    return { events, accepted: [], rejected, rereads };
   }
 
   private async store(
@@ -890,12 +906,8 @@ export class IngestPipeline {
       const lostEvents = events.filter(
         (event) => !held.events.has(`${event.force}\u0000${event.id}`),
       );
-      // A line the batch accepted the first time comes again as a duplicate of itself (a
-      // file ingested again): nothing of it was meant for rejected_events.
       const lostRejected = rejected.filter(
-        ({ position: { offset }, reason }) =>
-          !held.rejectedOffsets.has(offset) &&
-          !(reason === 'duplicate' && held.eventOffsets.has(offset)),
+        (record) => !held.rejectedOffsets.has(record.position.offset),
       );
       if (lostEvents.length === 0 && lostRejected.length === 0) return;
       if (attempt > MAX_REWRITES) {
@@ -913,10 +925,10 @@ export class IngestPipeline {
   }
 
   /** Add a durable batch to the totals; returns its own counts. */
-  private count(events: Valid[], rejected: RejectedRecord[]): IngestCounts {
+  private count(events: Valid[], rejected: RejectedRecord[], rereads: number): IngestCounts {
     const batch: IngestCounts = {
       accepted: events.length,
-      duplicates: 0,
+      duplicates: rereads,
       conflicts: 0,
       rejected: 0,
       rejectedByReason: {},

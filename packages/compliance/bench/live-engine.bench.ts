@@ -1,7 +1,7 @@
 /**
  * Live engine throughput against plain JSON.parse of the same NDJSON lines, in one
  * process and one run (the issue's goal: engine time ≤ parse time), and heap bytes per
- * pending call.
+ * pending call (with the events kept for their ids, and with ids only: `firstCopiesOnly`).
  *
  *   node --expose-gc --import tsx packages/compliance/bench/live-engine.bench.ts [events]
  */
@@ -135,28 +135,33 @@ for (const event of events) {
 }
 const snapshotMs = median([0, 1, 2, 3, 4].map(() => time(() => void full.snapshot())));
 
-// Heap per pending call: N calls presented and never answered, clock held before any deadline.
+// Heap per pending call: N calls presented and never answered, clock held before any deadline;
+// with each event kept by the deduper (any input), and with ids only (first copies only).
 const PENDING = 200_000;
-gc();
-const heapBefore = process.memoryUsage().heapUsed;
-const holder = new LiveEngine({ force: FORCE, policy, startAt: START });
-for (let i = 0; i < PENDING; i++) {
-  const parsed = parseEvent(
-    JSON.stringify({
-      v: 1,
-      force: FORCE,
-      id: `p${i}-p`,
-      type: 'call.presented',
-      at: new Date(START + i).toISOString(),
-      call: `p${i}`,
-      channel: '999',
-    }),
-  );
-  if (parsed.ok) holder.apply(parsed.event);
+function heapPerPendingCall(firstCopiesOnly: boolean): { bytes: number; calls: number } {
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const holder = new LiveEngine({ force: FORCE, policy, startAt: START, firstCopiesOnly });
+  for (let i = 0; i < PENDING; i++) {
+    const parsed = parseEvent(
+      JSON.stringify({
+        v: 1,
+        force: FORCE,
+        id: `p${i}-p`,
+        type: 'call.presented',
+        at: new Date(START + i).toISOString(),
+        call: `p${i}`,
+        channel: '999',
+      }),
+    );
+    if (parsed.ok) holder.apply(parsed.event);
+  }
+  gc();
+  const bytes = (process.memoryUsage().heapUsed - heapBefore) / PENDING;
+  return { bytes, calls: holder.stats().calls };
 }
-gc();
-const heapAfter = process.memoryUsage().heapUsed;
-const bytesPerPendingCall = (heapAfter - heapBefore) / PENDING;
+const pending = heapPerPendingCall(false);
+const pendingFirstCopies = heapPerPendingCall(true);
 
 console.log(
   JSON.stringify(
@@ -170,8 +175,9 @@ console.log(
       json_parse_lines_per_s: Math.round(EVENTS / (parseMs / 1000)),
       snapshot_ms_7d: Number(snapshotMs.toFixed(1)),
       snapshot_items: full.stats().calls + full.stats().incidents,
-      heap_bytes_per_pending_call: Math.round(bytesPerPendingCall),
-      pending_calls_held: holder.stats().calls,
+      heap_bytes_per_pending_call: Math.round(pending.bytes),
+      heap_bytes_per_pending_call_first_copies_only: Math.round(pendingFirstCopies.bytes),
+      pending_calls_held: Math.min(pending.calls, pendingFirstCopies.calls),
       node: process.version,
     },
     null,

@@ -8,16 +8,27 @@ export type Admission = 'accepted' | 'duplicate' | 'conflict';
  * is a conflict, kept out and counted. The first copy itself is kept, so admitting an
  * event costs one map lookup; content is compared (by fingerprint) only when an id
  * comes again, which is rare.
+ *
+ * Given first copies only (`firstCopiesOnly`: events de-duplicated upstream against the
+ * store, as the ingest pipeline hands them on), a repeat can only be the same content
+ * again, so only the ids are kept: a stream's events are not held for their ids' lifetime.
  */
 export class ForceDeduper {
-  private readonly firstCopies = new Map<string, CallmonEvent>();
+  /** Each id's first copy, or `true` where content is not compared. */
+  private readonly firstCopies = new Map<string, CallmonEvent | true>();
+  private readonly keepsContent: boolean;
+
+  constructor(options: { firstCopiesOnly?: boolean } = {}) {
+    this.keepsContent = options.firstCopiesOnly !== true;
+  }
 
   admit(event: CallmonEvent): Admission {
     const first = this.firstCopies.get(event.id);
     if (first === undefined) {
-      this.firstCopies.set(event.id, event);
+      this.firstCopies.set(event.id, this.keepsContent ? event : true);
       return 'accepted';
     }
+    if (first === true) return 'duplicate';
     return eventFingerprint(first) === eventFingerprint(event) ? 'duplicate' : 'conflict';
   }
 

@@ -32,13 +32,14 @@ type Channel = '999' | '101';
 const uk = Policy.ukDefault();
 
 /** An engine at `start` that records its alerts. */
-function engineAt(start: number, policy = uk) {
+function engineAt(start: number, policy = uk, more: { firstCopiesOnly?: boolean } = {}) {
   const alerts: LiveAlert[] = [];
   const engine = new LiveEngine({
     force: FORCE,
     policy,
     startAt: start,
     onAlert: (alert) => alerts.push(alert),
+    ...more,
   });
   return { engine, alerts };
 }
@@ -287,6 +288,20 @@ describe('admission of events', () => {
     expect(engine.stats()).toMatchObject({ accepted: 1, duplicates: 0, conflicts: 1 });
     // The answer was kept out, so the call is still ringing and breaches.
     expect(alerts).toMatchObject([{ kind: 'breach', item: 'c1' }]);
+  });
+
+  it('fed first copies only, a repeated id is a duplicate and the first copy stands, as ever', () => {
+    const { engine, alerts } = engineAt(T0, uk, { firstCopiesOnly: true });
+    const first = presented('c1', T0, '999', { id: 'fc-1' });
+    expect(engine.apply(first)).toBe('accepted');
+    expect(engine.apply(first)).toBe('duplicate');
+    // The caller vouches that no other content comes for the id; whatever does is not
+    // compared, and changes nothing.
+    expect(engine.apply(answered('c1', T0 + SECOND, { id: 'fc-1' }))).toBe('duplicate');
+    engine.advanceTo(T0 + 10_001);
+    expect(engine.stats()).toMatchObject({ accepted: 1, duplicates: 2, conflicts: 0, calls: 1 });
+    expect(alerts).toMatchObject([{ kind: 'breach', item: 'c1' }]);
+    expect(engine.stats().eventIds).toBe(1);
   });
 
   it('an event of another force is refused as other_force', () => {

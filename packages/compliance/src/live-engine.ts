@@ -62,6 +62,12 @@ export interface LiveEngineOptions {
   /** Engine time to start from (default: −∞, i.e. the first `advanceTo`). */
   startAt?: number;
   onAlert?: (alert: LiveAlert) => void;
+  /**
+   * The caller hands over first copies only, de-duplicated against the store (the ingest
+   * pipeline and a restore from the store do): a repeated id is then a duplicate without
+   * a content check, and the engine keeps event ids, not events. Default false.
+   */
+  firstCopiesOnly?: boolean;
 }
 
 interface LiveCall extends CallFacts {
@@ -150,7 +156,7 @@ export class LiveEngine {
   readonly policy: Policy;
   private readonly latenessMs: number;
   private readonly onAlert: ((alert: LiveAlert) => void) | undefined;
-  private readonly deduper = new ForceDeduper();
+  private readonly deduper: ForceDeduper;
   private readonly book = new FactBook<LiveCall, LiveIncident>(
     (call) => this.track({ call, status: 'idle', wakeAt: Number.NaN, lastAt: this.applyingAt }),
     (incident) =>
@@ -185,6 +191,7 @@ export class LiveEngine {
     this.policy = options.policy;
     this.latenessMs = options.latenessMs ?? HOUR_MS;
     this.onAlert = options.onAlert;
+    this.deduper = new ForceDeduper({ firstCopiesOnly: options.firstCopiesOnly === true });
     this.clock = options.startAt ?? Number.NEGATIVE_INFINITY;
   }
 

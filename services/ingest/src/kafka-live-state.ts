@@ -141,6 +141,7 @@ export class KafkaLiveState {
       policy,
       startAt: clock.now(),
       latenessMs: LIVE_LATENESS_MS,
+      firstCopiesOnly: true,
       onAlert: (alert) => {
         if (!this.restoring) bus.emit('alert', alert);
       },

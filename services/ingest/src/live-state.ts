@@ -10,7 +10,10 @@ export interface LiveBusEvents {
 /** The in-process fan-out of the embedded mode: breaches, clears and snapshots. */
 export class LiveBus extends EventEmitter<LiveBusEvents> {}
 
-/** One live engine per force, created on its first event, alerts onto the bus. */
+/**
+ * One live engine per force, created on its first event, alerts onto the bus. Fed by the
+ * ingest pipeline, which hands on first copies only (`firstCopiesOnly`).
+ */
 export class LiveState {
   readonly engines = new Map<string, LiveEngine>();
 
@@ -43,6 +46,8 @@ export class LiveState {
         force,
         policy: this.policy,
         onAlert: (alert: LiveAlert) => this.bus.emit('alert', alert),
+        // Fed by the pipeline (and restores from the store): first copies only.
+        firstCopiesOnly: true,
       };
       engine = new LiveEngine(
         this.startAt === undefined ? options : { ...options, startAt: this.startAt },

@@ -2,10 +2,14 @@
  * Kafka → store: `callmon ingest --kafka` against kcat reading the same topic.
  *
  *   node --import tsx bench/kafka-ingest.bench.ts [--events 300000] [--partitions 4]
- *       [--brokers 127.0.0.1:9092] [--batch-rows N (default: the CLI's own)]
+ *       [--brokers 127.0.0.1:9092] [--batch-rows N (default: the CLI's own)] [--recent]
  *
- * 1. Simulates two forces (`normal` scenario) until there are at least N events and
- *    produces them with kcat into a new topic (`callmon kafka init`, P partitions).
+ * 1. Simulates two forces (`normal` scenario, from 2024-02-19) until there are at least N
+ *    events and produces them with kcat into a new topic (`callmon kafka init`, P
+ *    partitions). Those events lie before the live engines' horizon (now − 7 d − 1 h), so
+ *    the engines refuse them at once: the rate is a backfill's. With `--recent`, as many
+ *    forces as it takes simulate the last 7 days up to now instead, so that every event is
+ *    also evaluated live, as a stream catching up after an outage would be.
  * 2. Baseline: `kcat -C -e` reads the whole topic to /dev/null (librdkafka, C), timed;
  *    once before and once after the ingest, the faster counted.
  * 3. The real CLI, `callmon ingest --kafka B --topic T --group G --data-dir D
@@ -32,6 +36,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '4' },
     brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
     'batch-rows': { type: 'string' },
+    recent: { type: 'boolean', default: false },
   },
 });
 const wanted = Number(values.events);
@@ -55,13 +60,22 @@ function kcatRead(): { ms: number; count: number } {
 }
 
 try {
-  // Simulated days of two forces until there are enough events (~4,200 a day each).
-  const days = Math.max(1, Math.ceil(wanted / 2 / 4000));
-  const lines = ['northants', 'kent']
+  // Simulated days of two forces until there are enough events (~4,200 a day each); or
+  // (--recent) the last 7 days of as many forces as that takes.
+  const days = values.recent ? 7 : Math.max(1, Math.ceil(wanted / 2 / 4000));
+  const start = values.recent
+    ? new Date(Date.now() - 7 * 86_400_000).toISOString()
+    : '2024-02-19T00:00:00Z';
+  const forceCount = values.recent ? Math.max(1, Math.ceil(wanted / days / 4000)) : 2;
+  const forces = Array.from({ length: forceCount }, (_, i) =>
+    i === 0 ? 'northants' : i === 1 ? 'kent' : `force-${i}`,
+  );
+  const lines = forces
     .flatMap((force, i) =>
-      [...simulate({ force, seed: 7 + i, start: '2024-02-19T00:00:00Z', days })].map(
-        (l) => `${force}\t${l.line}`,
-      ),
+      [...simulate({ force, seed: 7 + i, start, days })]
+        // A live-dated run stops at now: the simulator knows no wall clock.
+        .filter((l) => !values.recent || Date.parse(JSON.parse(l.line).at ?? '') <= Date.now())
+        .map((l) => `${force}\t${l.line}`),
     )
     .slice(0, Math.max(wanted, 1));
   kafkaInit(brokers, topic, Number(values.partitions));
@@ -149,7 +163,7 @@ try {
   const fromAssigned = total / ((lastCommitAt - assignedAt) / 1000);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(
-    `\n${fmt(total)} events, ${values.partitions} partitions, batch rows ${values['batch-rows'] ?? 'default'}`,
+    `\n${fmt(total)} events of ${forces.length} forces (${values.recent ? 'the last 7 days: evaluated live' : 'from 2024-02-19: before the live horizon'}), ${values.partitions} partitions, batch rows ${values['batch-rows'] ?? 'default'}`,
   );
   console.log(
     `machine: ${cpus().length} CPUs (${cpu}), load avg ${loadavg()

@@ -282,7 +282,10 @@ export class KafkaIngest {
       .then(async () => {
         // A chunk is decided before it is written; one that fails first fails here too.
         const events = await Promise.race([decided, durable.then(() => decided)]);
-        await this.liveState.apply(chunk.partition, events, context.backoff, durable);
+        await this.liveState.apply(chunk.partition, events, context.backoff, durable, {
+          topic: chunk.topic,
+          offset: Number(chunk.messages[0]!.offset),
+        });
       })
       .finally(() => this.liveState.settled(unapplied));
     this.applying = applied.catch(() => {});

@@ -1,5 +1,6 @@
 import { type LiveAlert, Policy, rollingSnapshot } from '@callmon/compliance';
 import type { CallmonEvent } from '@callmon/events';
+import type { EventRange } from '@callmon/store';
 import { openTestStore, type TestStore } from '@callmon/store/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,21 +50,24 @@ function liveStateAt(store: TestStore['store'], now: () => number = () => T) {
   return { state: new KafkaLiveState({ store, policy, bus, clock: { now }, log }), alerts };
 }
 
-/** Store `events` as one chunk of `partition`, offsets from 0, as the ingest writes them. */
+/** Store `events` as one chunk of `partition`, offsets from `first`, as the ingest writes them. */
 function storeChunk(
   store: TestStore['store'],
   events: CallmonEvent[],
   partition: number,
   arrivedAt = T,
+  first = 0,
 ): Promise<void> {
   return store.insertEvents(
     events.map((event, offset) => ({
       event,
       raw: JSON.stringify(event),
       arrivedAt,
-      position: { kind: 'kafka', name: 'callmon.events.v1', partition, offset },
+      position: { kind: 'kafka', name: 'callmon.events.v1', partition, offset: first + offset },
     })),
-    { dedupToken: `kafka:callmon.events.v1:${partition}:0-${events.length - 1}` },
+    {
+      dedupToken: `kafka:callmon.events.v1:${partition}:${first}-${first + events.length - 1}`,
+    },
   );
 }
 
@@ -111,6 +115,60 @@ describe('Kafka live state: restored from the store on a force’s first events'
     expect(alerts).toMatchObject([
       { kind: 'breach', item: 'd1', at: T, deadline: T - 20_000 + 10_000 },
     ]);
+  });
+
+  it('told where its chunk starts, a restore reads only what came before it, and the figures are the same', async () => {
+    const asked: EventRange[] = [];
+    const reads = new Proxy(test.store, {
+      get(target, property) {
+        if (property === 'readEvents') {
+          return (range: EventRange) => {
+            asked.push(range);
+            return target.readEvents(range);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { state, alerts } = liveStateAt(reads);
+    // Offsets 0–2 of partition 11 committed by the previous owner; 3–4 the chunk in hand
+    // (stored already), and 5 a later chunk stored meanwhile.
+    const before = [
+      presented('dorset', 'o1', T - 3_600_000),
+      answered('dorset', 'o1', T - 3_600_000 + 30_000), // breached, the previous owner's
+      presented('dorset', 'o2', T - 120_000),
+    ];
+    const chunk = [answered('dorset', 'o2', T - 115_000), presented('dorset', 'o3', T - 20_000)];
+    const later = [presented('dorset', 'o4', T - 5_000)];
+    await storeChunk(test.store, before, 11, T - DAY, 0);
+    await storeChunk(test.store, chunk, 11, T, 3);
+    const noted = state.decided(later);
+    await storeChunk(test.store, later, 11, T, 5);
+    await state.apply(11, chunk, noWait, Promise.resolve(), {
+      topic: 'callmon.events.v1',
+      offset: 3,
+    });
+    // The store was asked for what came before the chunk only.
+    expect(asked).toEqual([
+      {
+        force: 'dorset',
+        from: T - 7 * DAY - LIVE_LATENESS_MS,
+        leaveOut: { kind: 'kafka', name: 'callmon.events.v1', partition: 11, fromOffset: 3 },
+      },
+    ]);
+    expect(state.restoredEvents).toBe(3);
+    // o2's answer and o3's breach (past its target) are this member's to publish; o1's
+    // breach was the previous owner's.
+    expect(alerts.map((alert) => [alert.kind, alert.item])).toEqual([
+      ['cleared', 'o2'],
+      ['breach', 'o3'],
+    ]);
+    await state.apply(11, later, noWait);
+    state.settled(noted);
+    expect(state.live.engines.get('dorset')!.snapshot()).toEqual(
+      rollingSnapshot([...before, ...chunk, ...later], { force: 'dorset', asOf: T, policy }),
+    );
   });
 
   it('a breach in the chunk after a force’s first is published, though that chunk was stored while the first restored', async () => {

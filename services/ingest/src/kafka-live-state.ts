@@ -1,6 +1,6 @@
 import { type Clock, LiveEngine, type Policy } from '@callmon/compliance';
 import type { CallmonEvent } from '@callmon/events';
-import type { Store } from '@callmon/store';
+import type { EventRange, Store } from '@callmon/store';
 import type { Logger } from 'pino';
 import { type LiveBus, LiveState } from './live-state.ts';
 
@@ -80,12 +80,16 @@ export class KafkaLiveState {
    * live here. A force new to this consumer is first restored from the store, once
    * `durable` has resolved: the chunk and every chunk before it are stored by then, so the
    * restore misses none of them. `retry` waits before a failed restore is tried again.
+   * `chunkAt` (the chunk's topic and first offset): the restore leaves out in SQL what is
+   * stored from there on in the partition (this chunk and those after it, each applied in
+   * its turn) instead of reading it back to drop it here.
    */
   async apply(
     partition: number,
     events: readonly CallmonEvent[],
     retry: (ms: number) => Promise<void>,
     durable: Promise<unknown> = Promise.resolve(),
+    chunkAt?: { topic: string; offset: number },
   ): Promise<void> {
     const forces = new Set<string>();
     for (const event of events) forces.add(event.force);
@@ -102,7 +106,16 @@ export class KafkaLiveState {
       );
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.restore(force, fresh);
+          await this.restore(
+            force,
+            fresh,
+            chunkAt && {
+              kind: 'kafka',
+              name: chunkAt.topic,
+              partition,
+              fromOffset: chunkAt.offset,
+            },
+          );
           break;
         } catch (error) {
           // The embedded engine is gone for this process: retrying cannot help.
@@ -134,7 +147,11 @@ export class KafkaLiveState {
     this.live.advanceTo(this.options.clock.now());
   }
 
-  private async restore(force: string, fresh: ReadonlySet<string>): Promise<void> {
+  private async restore(
+    force: string,
+    fresh: ReadonlySet<string>,
+    leaveOut: EventRange['leaveOut'],
+  ): Promise<void> {
     const { store, policy, bus, clock, log } = this.options;
     const engine = new LiveEngine({
       force,
@@ -147,7 +164,9 @@ export class KafkaLiveState {
       },
     });
     // Left out after the read: whatever was decided before it, and stored by then, is noted.
-    const stored = (await store.readEvents({ force, from: engine.horizon })).filter(
+    const range: EventRange = { force, from: engine.horizon };
+    if (leaveOut !== undefined) range.leaveOut = leaveOut;
+    const stored = (await store.readEvents(range)).filter(
       (event) => !fresh.has(event.id) && this.unapplied.get(force)?.has(event.id) !== true,
     );
     this.restoring = true;

@@ -29,21 +29,26 @@ describe('readEvents leaving out a source partition', () => {
       own.store.insertEvents(recordsFromLines(lines, at, arrivedAt), {
         dedupToken: `leave-out:${at.name}:${at.partition}:${at.firstOffset}`,
       });
-    // Topic t, partition 1, offsets 0–3: l0…l3; partition 2: l4, l5; topic u, partition 1
-    // at offset 7: l6; and a later copy of l2 on partition 2 (its first copy stays on 1).
-    await write([0, 1, 2, 3].map(presented), kafka('t', 1, 0), 1);
-    await write([4, 5].map(presented), kafka('t', 2, 0), 1);
-    await write([presented(6)], kafka('u', 1, 7), 1);
-    await write([presented(2)], kafka('t', 2, 9), 2);
-    const ids = async (fromOffset: number) =>
+    // This run (arriving from 5 000): topic t, partition 1, offsets 0–3: l0…l3; partition
+    // 2: l4, l5; topic u, partition 1 at offset 7: l6; a later copy of l2 on partition 2
+    // (its first copy stays on 1). An earlier run (arrived at 1 000): l7 at t/1 offset 8.
+    await write([0, 1, 2, 3].map(presented), kafka('t', 1, 0), 5_000);
+    await write([4, 5].map(presented), kafka('t', 2, 0), 5_000);
+    await write([presented(6)], kafka('u', 1, 7), 5_000);
+    await write([presented(2)], kafka('t', 2, 9), 6_000);
+    await write([presented(7)], kafka('t', 1, 8), 1_000);
+    const ids = async (fromOffset: number, arrivedFrom = 5_000) =>
       (
         await own.store.readEvents({
           force: other,
-          leaveOut: { kind: 'kafka', name: 't', partition: 1, fromOffset },
+          leaveOut: { kind: 'kafka', name: 't', partition: 1, fromOffset, arrivedFrom },
         })
       ).map((event) => event.id);
-    expect(await ids(2)).toEqual(['l0', 'l1', 'l4', 'l5', 'l6']);
-    expect(await ids(0)).toEqual(['l4', 'l5', 'l6']);
-    expect(await ids(4)).toEqual(['l0', 'l1', 'l2', 'l3', 'l4', 'l5', 'l6']);
+    expect(await ids(2)).toEqual(['l0', 'l1', 'l4', 'l5', 'l6', 'l7']);
+    expect(await ids(0)).toEqual(['l4', 'l5', 'l6', 'l7']);
+    expect(await ids(4)).toEqual(['l0', 'l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7']);
+    // Only what arrived from `arrivedFrom` on is left out.
+    expect(await ids(0, 1_000)).toEqual(['l4', 'l5', 'l6']);
+    expect(await ids(0, 5_001)).toEqual(['l0', 'l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7']);
   });
 });

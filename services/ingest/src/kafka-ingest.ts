@@ -285,6 +285,7 @@ export class KafkaIngest {
         await this.liveState.apply(chunk.partition, events, context.backoff, durable, {
           topic: chunk.topic,
           offset: Number(chunk.messages[0]!.offset),
+          arrivedAt: source.arrivedAt,
         });
       })
       .finally(() => this.liveState.settled(unapplied));

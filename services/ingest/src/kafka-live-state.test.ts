@@ -148,13 +148,20 @@ describe('Kafka live state: restored from the store on a force’s first events'
     await state.apply(11, chunk, noWait, Promise.resolve(), {
       topic: 'callmon.events.v1',
       offset: 3,
+      arrivedAt: T,
     });
     // The store was asked for what came before the chunk only.
     expect(asked).toEqual([
       {
         force: 'dorset',
         from: T - 7 * DAY - LIVE_LATENESS_MS,
-        leaveOut: { kind: 'kafka', name: 'callmon.events.v1', partition: 11, fromOffset: 3 },
+        leaveOut: {
+          kind: 'kafka',
+          name: 'callmon.events.v1',
+          partition: 11,
+          fromOffset: 3,
+          arrivedFrom: T,
+        },
       },
     ]);
     expect(state.restoredEvents).toBe(3);
@@ -168,6 +175,26 @@ describe('Kafka live state: restored from the store on a force’s first events'
     state.settled(noted);
     expect(state.live.engines.get('dorset')!.snapshot()).toEqual(
       rollingSnapshot([...before, ...chunk, ...later], { force: 'dorset', asOf: T, policy }),
+    );
+  });
+
+  it('copies an earlier run stored at the chunk’s offsets, which the chunk only re-reads, are restored', async () => {
+    // A new group (or offsets reset) reads partition 12 from 0: offsets 0–1 were stored by
+    // an earlier run a day ago, so this chunk decides them as re-reads and applies only
+    // offset 2, new. The restore must bring in the other two.
+    const { state } = liveStateAt(test.store);
+    const earlier = [presented('gwynedd', 'w1', T - 60_000), answered('gwynedd', 'w1', T - 55_000)];
+    const fresh = [presented('gwynedd', 'w2', T - 5_000)];
+    await storeChunk(test.store, earlier, 12, T - DAY, 0);
+    await storeChunk(test.store, fresh, 12, T, 2);
+    await state.apply(12, fresh, noWait, Promise.resolve(), {
+      topic: 'callmon.events.v1',
+      offset: 0,
+      arrivedAt: T,
+    });
+    expect(state.restoredEvents).toBe(2);
+    expect(state.live.engines.get('gwynedd')!.snapshot()).toEqual(
+      rollingSnapshot([...earlier, ...fresh], { force: 'gwynedd', asOf: T, policy }),
     );
   });
 

@@ -80,16 +80,18 @@ export class KafkaLiveState {
    * live here. A force new to this consumer is first restored from the store, once
    * `durable` has resolved: the chunk and every chunk before it are stored by then, so the
    * restore misses none of them. `retry` waits before a failed restore is tried again.
-   * `chunkAt` (the chunk's topic and first offset): the restore leaves out in SQL what is
-   * stored from there on in the partition (this chunk and those after it, each applied in
-   * its turn) instead of reading it back to drop it here.
+   * `chunkAt` (the chunk's topic, first offset and arrival): the restore leaves out in SQL
+   * what this consumer stored from there on in the partition (this chunk and those after
+   * it, each applied in its turn) instead of reading it back to drop it here. Copies an
+   * earlier run stored at those offsets arrived before, and are read: a chunk that only
+   * re-reads them (a new group, offsets reset) does not apply them.
    */
   async apply(
     partition: number,
     events: readonly CallmonEvent[],
     retry: (ms: number) => Promise<void>,
     durable: Promise<unknown> = Promise.resolve(),
-    chunkAt?: { topic: string; offset: number },
+    chunkAt?: { topic: string; offset: number; arrivedAt: number },
   ): Promise<void> {
     const forces = new Set<string>();
     for (const event of events) forces.add(event.force);
@@ -114,6 +116,7 @@ export class KafkaLiveState {
               name: chunkAt.topic,
               partition,
               fromOffset: chunkAt.offset,
+              arrivedFrom: chunkAt.arrivedAt,
             },
           );
           break;

@@ -435,7 +435,7 @@ interface Retiring {
   batch: number;
 }
 
-/** What the store held of a batch's ids: the first copy's fingerprint, by force then id. */
+/** What the store held of a batch's ids: each first copy (fingerprint, place), by force then id. */
 type StoredCopies = Map<string, Map<string, KnownCopy>>;
 
 export class IngestPipeline {
@@ -462,7 +462,7 @@ export class IngestPipeline {
    * this one table (one probe a line, whatever the number of batches in flight); a durable
    * batch's entries are forgotten once every batch dispatched before it became durable
    * is decided — from then on the store answers for them, and this run keeps nothing
-   * per event. A first copy is its fingerprint (from the store), or the input itself
+   * per event. A first copy is the store's answer (fingerprint and place), or the input itself
    * (whose fingerprint is worked out only if a repeat comes to compare with it).
    */
   private firstCopies = new FirstCopies<KnownCopy | Valid>();

@@ -34,7 +34,7 @@ function singleNode(sql: string): string[] {
           /CREATE DATABASE IF NOT EXISTS callmon\b/,
           `CREATE DATABASE IF NOT EXISTS ${DATABASE}`,
         )
-        .replace(/Replicated(\w*MergeTree)\('[^']*', '[^']*'\)/, '$1')
+        .replace(/Replicated(\w*MergeTree)\('[^']*', '[^']*'(?:, )?/, '$1(')
         .replace('replicated_deduplication_window', 'non_replicated_deduplication_window'),
     );
 }
@@ -67,14 +67,18 @@ describe('infra/clickhouse/schema.sql', () => {
       'ENGINE = Distributed(callmon, callmon, events_local, cityHash64(force))',
     );
     expect(SCHEMA).toMatch(/ENGINE = Distributed\(callmon, callmon, rejected_events_local,/);
-    expect(SCHEMA.match(/ENGINE = Replicated\w*MergeTree\(/g)).toHaveLength(4);
+    expect(SCHEMA.match(/ENGINE = Replicated\w*MergeTree\(/g)).toHaveLength(6);
     expect(SCHEMA).toMatch(/ENGINE = Distributed\(callmon, callmon, acknowledgements_local,/);
+    expect(SCHEMA).toMatch(/ENGINE = Distributed\(callmon, callmon, week_facts_local,/);
+    expect(SCHEMA).toMatch(/ENGINE = Distributed\(callmon, callmon, week_fact_refreshes_local,/);
   });
 
   for (const [local, table] of [
     ['events_local', 'events'],
     ['rejected_events_local', 'rejected_events'],
     ['acknowledgements_local', 'acknowledgements'],
+    ['week_facts_local', 'week_facts'],
+    ['week_fact_refreshes_local', 'week_fact_refreshes'],
   ] as const) {
     it(`${local} has the columns, indexes and keys of the store's ${table}`, async () => {
       // The whole definition as the engine states it back (columns, codecs, defaults,
@@ -89,7 +93,7 @@ describe('infra/clickhouse/schema.sql', () => {
       };
       const cluster = await shape(DATABASE, local);
       const store = await shape(storeDatabase, table);
-      expect(cluster).toContain('ENGINE = MergeTree');
+      expect(cluster).toMatch(/ENGINE = (Replacing)?MergeTree/);
       expect(cluster).toEqual(store);
     });
   }

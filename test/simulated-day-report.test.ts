@@ -73,6 +73,61 @@ describe('a simulated day through callmon ingest', () => {
     }
   }, 120_000);
 
+  it('after callmon report refresh, the report (now from the stored week facts) is the same', () => {
+    const asOf = '2024-03-04T00:00:00.000Z';
+    const weekly = ['report', 'weekly', '--force', 'northants', '--week', '2024-W08'];
+    const refreshed = callmon([
+      'report',
+      'refresh',
+      '--force',
+      'northants',
+      '--week',
+      '2024-W07',
+      '--to',
+      '2024-W09',
+      '--data-dir',
+      dataDir,
+    ])
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(refreshed.map(({ week, stored }) => [week, stored])).toEqual([
+      ['2024-W07', true],
+      ['2024-W08', true],
+      ['2024-W09', true],
+    ]);
+    // The simulated day is 2024-02-21: every item is in W08, none in the weeks either side.
+    expect(refreshed.map(({ items }) => items > 0)).toEqual([false, true, false]);
+    const fromFacts = JSON.parse(callmon([...weekly, '--as-of', asOf, '--data-dir', dataDir]));
+    const expected = weeklyReport(events, {
+      force: 'northants',
+      week: '2024-W08',
+      asOf: Date.parse(asOf),
+      policy: Policy.ukDefault(),
+    });
+    expect(fromFacts).toEqual(expected);
+
+    const backwards = spawnSync(
+      'node',
+      [
+        ...CLI,
+        'report',
+        'refresh',
+        '--force',
+        'northants',
+        '--week',
+        '2024-W09',
+        '--to',
+        '2024-W08',
+        '--data-dir',
+        dataDir,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(backwards.status).toBe(2);
+    expect(backwards.stderr).toContain('--to 2024-W08 is before --week 2024-W09');
+  }, 120_000);
+
   it('prints the same figures as CSV and HTML, and refuses bad weeks and formats', () => {
     const args = [
       'report',

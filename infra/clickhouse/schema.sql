@@ -149,3 +149,63 @@ INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
 -- 0006: declared in events_local above (0003's indexes never created here).
 INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
     (6, 'item_id_bounds', '6d265d5150798220c382924338c63ad3de8ad282cc196c149c9cba648e15d22f');
+
+-- 0007: the week-facts cache (packages/store/README.md, Reports): facts per item of a
+-- refreshed week, and per week what the refresh saw. Derived from events_local and
+-- rebuilt from it at will; sharded by force as `events`, so a refresh reads and writes
+-- on the force's shard. ReplacingMergeTree by `refresh`: a later refresh supersedes.
+CREATE TABLE IF NOT EXISTS callmon.week_facts_local ON CLUSTER callmon
+(
+    force           LowCardinality(String),
+    week_from       Int64,
+    refresh         UInt64,
+    is_call         Bool,
+    item            String,
+    presented       Bool,
+    presented_at    Int64,
+    channel         LowCardinality(String),
+    answer_seen     Bool,
+    answered_at     Int64,
+    abandon_seen    Bool,
+    abandoned_at    Int64,
+    responses       Array(Int64),
+    opened          Bool,
+    opened_at       Int64,
+    area            LowCardinality(String),
+    marks           Array(Tuple(Int64, UInt8, String, UInt8)),
+    arrived         Bool,
+    arrived_at      Int64,
+    updated         Bool,
+    first_update_at Int64,
+    last_at         Int64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/callmon/week_facts_local', '{replica}', refresh)
+ORDER BY (force, week_from, is_call, item);
+
+CREATE TABLE IF NOT EXISTS callmon.week_facts ON CLUSTER callmon AS callmon.week_facts_local
+ENGINE = Distributed(callmon, callmon, week_facts_local, cityHash64(force));
+
+CREATE TABLE IF NOT EXISTS callmon.week_fact_refreshes_local ON CLUSTER callmon
+(
+    force         LowCardinality(String),
+    week_from     Int64,
+    week_to       Int64,
+    refresh       UInt64,
+    call_low      String,
+    call_high     String,
+    incident_low  String,
+    incident_high String,
+    force_events  UInt64,
+    dated         UInt64,
+    within        UInt64,
+    last_at       Int64,
+    refreshed_at  DateTime64(3, 'UTC')
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/callmon/week_fact_refreshes_local', '{replica}', refresh)
+ORDER BY (force, week_from, week_to);
+
+CREATE TABLE IF NOT EXISTS callmon.week_fact_refreshes ON CLUSTER callmon AS callmon.week_fact_refreshes_local
+ENGINE = Distributed(callmon, callmon, week_fact_refreshes_local, cityHash64(force));
+
+INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
+    (7, 'week_facts', '8f609534dec34888d9a811cea68587341cd5592e02012a760468208a87f3d28f');

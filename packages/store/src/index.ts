@@ -16,7 +16,12 @@ export {
   type SourcePosition,
   type StoredEvent,
 } from './records.ts';
-export type { RollingSnapshotOptions, WeeklyReportOptions } from './reports/reports.ts';
+export type {
+  RefreshWeekFactsOptions,
+  RollingSnapshotOptions,
+  WeekFactsRefresh,
+  WeeklyReportOptions,
+} from './reports/reports.ts';
 export { encodeEventRow, encodePlainEventRow, RowBinaryWriter } from './rows.ts';
 export {
   type BatchRows,

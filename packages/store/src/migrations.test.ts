@@ -43,6 +43,8 @@ describe('migrations', () => {
       'events',
       'rejected_events',
       'schema_migrations',
+      'week_fact_refreshes',
+      'week_facts',
     ]);
     expect(ledger.map((step) => [Number(step.version), step.name])).toEqual(
       MIGRATIONS.map((migration) => [migration.version, migration.name]),

@@ -45,8 +45,11 @@ import {
   writeRejectedRow,
 } from './records.ts';
 import {
+  type RefreshWeekFactsOptions,
   type RollingSnapshotOptions,
+  refreshWeekFactsOf,
   rollingSnapshotOf,
+  type WeekFactsRefresh,
   type WeeklyReportOptions,
   weeklyReportOf,
 } from './reports/reports.ts';
@@ -169,6 +172,11 @@ export interface Store {
   ): Promise<Map<RejectedReason, number>>;
   /** metrics.md §7 computed by the engine: equal to `weeklyReport` of `@callmon/compliance` over the stored events. */
   weeklyReport(options: WeeklyReportOptions): Promise<WeeklyReport>;
+  /**
+   * Stores a week's facts so that its weekly report reads them instead of the events, for
+   * as long as nothing stored since could change it (README, Reports).
+   */
+  refreshWeekFacts(options: RefreshWeekFactsOptions): Promise<WeekFactsRefresh>;
   /** metrics.md §8 computed by the engine: equal to `rollingSnapshot` of `@callmon/compliance`. */
   rollingSnapshot(options: RollingSnapshotOptions): Promise<LiveSnapshot>;
   /** Record a breach acknowledgement (acknowledgements.ts). Resolves once stored. */
@@ -457,6 +465,10 @@ class ClickHouseStore implements Store {
 
   weeklyReport(options: WeeklyReportOptions): Promise<WeeklyReport> {
     return this.#use(() => weeklyReportOf(this.#connection.client, FIRST_COPY_ORDER, options));
+  }
+
+  refreshWeekFacts(options: RefreshWeekFactsOptions): Promise<WeekFactsRefresh> {
+    return this.#use(() => refreshWeekFactsOf(this.#connection.client, FIRST_COPY_ORDER, options));
   }
 
   rollingSnapshot(options: RollingSnapshotOptions): Promise<LiveSnapshot> {

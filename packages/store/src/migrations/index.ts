@@ -4,6 +4,7 @@ import { itemRanges } from './0003-item-ranges.ts';
 import { acknowledgements } from './0004-acknowledgements.ts';
 import { compactInsertParts } from './0005-compact-insert-parts.ts';
 import { itemIdBounds } from './0006-item-id-bounds.ts';
+import { weekFacts } from './0007-week-facts.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in the order it is applied. */
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   acknowledgements,
   compactInsertParts,
   itemIdBounds,
+  weekFacts,
 ];
 
 export type { Migration } from './migration.ts';

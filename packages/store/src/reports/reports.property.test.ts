@@ -1,9 +1,17 @@
-import { isoWeekOf, Policy, rollingSnapshot, weeklyReport } from '@callmon/compliance';
+import {
+  isoWeekOf,
+  isoWeekWindow,
+  Policy,
+  rollingSnapshot,
+  weeklyReport,
+} from '@callmon/compliance';
 import type { CallmonEvent, EventType } from '@callmon/events';
+import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestStore, type TestStore } from '../testing.ts';
+import { openRawClient, openTestStore, type TestStore } from '../testing.ts';
 import { contractEvent, storeInArrivalOrder } from './test-support.ts';
+import { weekFiguresFromFacts } from './window-figures.ts';
 
 /**
  * style.md: each rule of docs/metrics.md exists once in TypeScript and once in SQL, with a
@@ -246,10 +254,13 @@ const policies = [
 ];
 
 let test: TestStore;
+let raw: ClickHouseClient;
 beforeAll(async () => {
   test = await openTestStore();
+  raw = await openRawClient(test.options);
 });
 afterAll(async () => {
+  await raw?.close();
   await test?.cleanup();
 });
 
@@ -291,6 +302,20 @@ describe('the report SQL equals the TypeScript evaluator', () => {
           expect(await test.store.rollingSnapshot(rolling)).toEqual(
             rollingSnapshot(events, rolling),
           );
+
+          // The week's stored facts (migration 0007): the report is the same wherever they
+          // answer, and they answer as of any T at or after every event.
+          expect((await test.store.refreshWeekFacts({ force, week, policy })).stored).toBe(true);
+          expect(await test.store.weeklyReport(weekly)).toEqual(weeklyReport(events, weekly));
+          const settled = {
+            force,
+            week,
+            asOf: Math.max(stream.base, ...events.map((event) => event.at)),
+            policy,
+          };
+          const span = isoWeekWindow(week, policy.timezone);
+          expect(await weekFiguresFromFacts(raw, { ...settled, span })).toBeDefined();
+          expect(await test.store.weeklyReport(settled)).toEqual(weeklyReport(events, settled));
         },
       ),
       { numRuns: 100 },

@@ -10,7 +10,12 @@ import {
   weeklyReportFrom,
 } from '@callmon/compliance';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { windowFigures } from './window-figures.ts';
+import {
+  refreshWeekFacts,
+  type WeekFactsRefresh,
+  weekFiguresFromFacts,
+  windowFigures,
+} from './window-figures.ts';
 
 export interface WeeklyReportOptions {
   force: string;
@@ -18,6 +23,18 @@ export interface WeeklyReportOptions {
   week: string;
   /** `T`, UTC ms: only events dated at or before it count. */
   asOf: number;
+  policy: Policy;
+  /**
+   * Read the week's stored facts when they still hold (`refreshWeekFacts`; README,
+   * Reports) — the same report, faster. Default true; false derives it from the events.
+   */
+  storedFacts?: boolean;
+}
+
+export interface RefreshWeekFactsOptions {
+  force: string;
+  /** ISO week `YYYY-Www` in the policy's time zone. */
+  week: string;
   policy: Policy;
 }
 
@@ -35,14 +52,30 @@ export async function weeklyReportOf(
 ): Promise<WeeklyReport> {
   const { force, week, asOf, policy } = options;
   const span = isoWeekWindow(week, policy.timezone);
-  const [figures] = await windowFigures(client, firstCopyOrder, {
-    force,
-    asOf,
-    policy,
-    spans: [span],
-  });
-  return weeklyReportFrom(figures!, { force, week, asOf, policy, span });
+  const stored =
+    options.storedFacts === false
+      ? undefined
+      : await weekFiguresFromFacts(client, { force, asOf, policy, span });
+  const figures =
+    stored ??
+    (await windowFigures(client, firstCopyOrder, { force, asOf, policy, spans: [span] }))[0]!;
+  return weeklyReportFrom(figures, { force, week, asOf, policy, span });
 }
+
+/** Stores a week's facts for {@link weeklyReportOf} (README, Reports). */
+export function refreshWeekFactsOf(
+  client: ClickHouseClient,
+  firstCopyOrder: string,
+  options: RefreshWeekFactsOptions,
+): Promise<WeekFactsRefresh> {
+  const { force, week, policy } = options;
+  return refreshWeekFacts(client, firstCopyOrder, {
+    force,
+    span: isoWeekWindow(week, policy.timezone),
+  });
+}
+
+export type { WeekFactsRefresh } from './window-figures.ts';
 
 /** metrics.md §8 from the store: equal to `rollingSnapshot` of `@callmon/compliance`. */
 export async function rollingSnapshotOf(

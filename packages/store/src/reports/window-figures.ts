@@ -9,7 +9,13 @@ import {
   type Span,
 } from '@callmon/compliance';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ITEM_ID_BOUNDS_SQL, windowFiguresSql } from './figures.sql.ts';
+import {
+  ITEM_ID_BOUNDS_SQL,
+  WEEK_FACTS_FIGURES_SQL,
+  WEEK_FACTS_STATE_SQL,
+  weekFactsRefreshSql,
+  windowFiguresSql,
+} from './figures.sql.ts';
 
 /** Over HTTP, ClickHouse quotes 64-bit integers in JSON; chDB does not. */
 type Int64 = number | string;
@@ -163,6 +169,225 @@ function evaluatedWindow(rows: readonly FiguresRow[], policy: Policy): Evaluated
   };
 }
 
+/** The window's id bounds ({@link ITEM_ID_BOUNDS_SQL}) as of `asOf`; undefined when it has no items. */
+async function itemIdBounds(
+  client: ClickHouseClient,
+  params: { force: string; asOf: number; readFrom: number; readTo: number },
+): Promise<{ ranges: { calls: boolean; incidents: boolean }; bounds: IdBounds } | undefined> {
+  const result = await client.query({
+    query: ITEM_ID_BOUNDS_SQL,
+    format: 'JSONEachRow',
+    query_params: params,
+  });
+  const [row] = await result.json<ItemIdBoundsRow>();
+  const ranges = { calls: count(row?.calls) > 0, incidents: count(row?.incidents) > 0 };
+  if (!ranges.calls && !ranges.incidents) return undefined;
+  return {
+    ranges,
+    bounds: {
+      callLow: ranges.calls ? row!.call_low : '',
+      callHigh: ranges.calls ? row!.call_high : '',
+      incidentLow: ranges.incidents ? row!.incident_low : '',
+      incidentHigh: ranges.incidents ? row!.incident_high : '',
+    },
+  };
+}
+
+interface IdBounds {
+  callLow: string;
+  callHigh: string;
+  incidentLow: string;
+  incidentHigh: string;
+}
+
+const NO_BOUNDS: IdBounds = { callLow: '', callHigh: '', incidentLow: '', incidentHigh: '' };
+
+/** The row of {@link WEEK_FACTS_STATE_SQL}. */
+interface WeekFactsStateRow {
+  dated: Int64;
+  within: Int64;
+  last_at: Int64;
+}
+
+/** The latest row of `week_fact_refreshes` for a window, and the force's events now. */
+interface WeekFactsRefreshRow extends WeekFactsStateRow {
+  refresh: Int64;
+  force_events: Int64;
+  force_events_now: Int64;
+  call_low: string;
+  call_high: string;
+  incident_low: string;
+  incident_high: string;
+}
+
+async function weekFactsState(
+  client: ClickHouseClient,
+  params: { force: string; readFrom: number; readTo: number } & IdBounds,
+): Promise<{ dated: number; within: number; lastAt: number }> {
+  const result = await client.query({
+    query: WEEK_FACTS_STATE_SQL,
+    format: 'JSONEachRow',
+    query_params: { ...params },
+  });
+  const [row] = await result.json<WeekFactsStateRow>();
+  return { dated: count(row?.dated), within: count(row?.within), lastAt: count(row?.last_at) };
+}
+
+const FORCE_EVENTS_SQL = 'SELECT count() FROM events WHERE force = {force:String}';
+
+/** The force's stored events (by primary key: answered from the index). */
+async function forceEventCount(client: ClickHouseClient, force: string): Promise<number> {
+  const result = await client.query({
+    query: FORCE_EVENTS_SQL.replace('count()', 'count() AS events'),
+    format: 'JSONEachRow',
+    query_params: { force },
+  });
+  const [row] = await result.json<{ events: Int64 }>();
+  return count(row?.events);
+}
+
+/** `asOf` for facts as of every stored event: the contract's instants end before it. */
+const EVERY_EVENT = Number.MAX_SAFE_INTEGER;
+
+/** What {@link refreshWeekFacts} did. */
+export interface WeekFactsRefresh {
+  /** False when events were stored meanwhile: the facts were not kept; refresh again. */
+  stored: boolean;
+  /** Calls, incidents and orphan calls of the window. */
+  items: number;
+}
+
+/**
+ * Stores the facts of the window's items as of every stored event, for
+ * {@link weekFiguresFromFacts}. Counts taken before and after the facts are read tell
+ * whether any event was stored meanwhile (the store only adds events); if so, the refresh
+ * is not recorded and the previous one, if any, stays in force (and stale).
+ */
+export async function refreshWeekFacts(
+  client: ClickHouseClient,
+  firstCopyOrder: string,
+  options: { force: string; span: Span },
+): Promise<WeekFactsRefresh> {
+  const { force, span } = options;
+  const window = { force, readFrom: span.from, readTo: span.to };
+  const forceEvents = await forceEventCount(client, force);
+  // Dated events first: an item that joins the window after this count but before the
+  // bounds are read changes it, so the bounds cannot silently miss it.
+  const before = await weekFactsState(client, { ...window, ...NO_BOUNDS });
+  const found = await itemIdBounds(client, { ...window, asOf: EVERY_EVENT });
+  const bounds = found?.bounds ?? NO_BOUNDS;
+  const seen = await weekFactsState(client, { ...window, ...bounds });
+  const refresh = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+  if (found !== undefined) {
+    await client.command({
+      query: weekFactsRefreshSql(firstCopyOrder, found.ranges),
+      query_params: { ...window, ...bounds, asOf: EVERY_EVENT, refresh },
+    });
+  }
+  const after = await weekFactsState(client, { ...window, ...bounds });
+  if (before.dated !== after.dated || seen.dated !== after.dated || seen.within !== after.within) {
+    return { stored: false, items: 0 };
+  }
+  const items = await client.query({
+    query: `SELECT count() AS items FROM week_facts
+            WHERE force = {force:String} AND week_from = {readFrom:Int64} AND refresh = {refresh:UInt64}`,
+    format: 'JSONEachRow',
+    query_params: { ...window, refresh },
+  });
+  const [itemsRow] = await items.json<{ items: Int64 }>();
+  await client.insert({
+    table: 'week_fact_refreshes',
+    columns: [
+      'force',
+      'week_from',
+      'week_to',
+      'refresh',
+      'call_low',
+      'call_high',
+      'incident_low',
+      'incident_high',
+      'force_events',
+      'dated',
+      'within',
+      'last_at',
+      'refreshed_at',
+    ],
+    values: [
+      {
+        force,
+        week_from: span.from,
+        week_to: span.to,
+        refresh,
+        call_low: bounds.callLow,
+        call_high: bounds.callHigh,
+        incident_low: bounds.incidentLow,
+        incident_high: bounds.incidentHigh,
+        force_events: forceEvents,
+        dated: after.dated,
+        within: after.within,
+        last_at: after.lastAt,
+        refreshed_at: Date.now(),
+      },
+    ],
+    format: 'JSONEachRow',
+  });
+  return { stored: true, items: count(itemsRow?.items) };
+}
+
+/**
+ * The window's figures as of `asOf` from its stored facts — undefined when there are none
+ * or they no longer hold: an event was stored since the refresh that could change the
+ * window, or one of the events read is dated after `asOf`. Equal to {@link windowFigures}
+ * whenever it answers.
+ */
+export async function weekFiguresFromFacts(
+  client: ClickHouseClient,
+  options: { force: string; asOf: number; policy: Policy; span: Span },
+): Promise<EvaluatedWindow | undefined> {
+  const { force, asOf, policy, span } = options;
+  const window = { force, readFrom: span.from, readTo: span.to };
+  const latest = await client.query({
+    query: `SELECT refresh, call_low, call_high, incident_low, incident_high, force_events,
+                   dated, within, last_at, (${FORCE_EVENTS_SQL}) AS force_events_now
+            FROM week_fact_refreshes
+            WHERE force = {force:String} AND week_from = {readFrom:Int64} AND week_to = {readTo:Int64}
+            ORDER BY refresh DESC
+            LIMIT 1`,
+    format: 'JSONEachRow',
+    query_params: window,
+  });
+  const [refresh] = await latest.json<WeekFactsRefreshRow>();
+  if (refresh === undefined || count(refresh.last_at) > asOf) return undefined;
+  // Nothing stored for the force since the refresh began: its facts hold. Otherwise the
+  // counts it took tell whether what was stored since could touch this window.
+  if (count(refresh.force_events_now) !== count(refresh.force_events)) {
+    const now = await weekFactsState(client, {
+      ...window,
+      callLow: refresh.call_low,
+      callHigh: refresh.call_high,
+      incidentLow: refresh.incident_low,
+      incidentHigh: refresh.incident_high,
+    });
+    if (now.dated !== count(refresh.dated) || now.within !== count(refresh.within)) {
+      return undefined;
+    }
+  }
+  const result = await client.query({
+    query: WEEK_FACTS_FIGURES_SQL,
+    format: 'JSONEachRow',
+    query_params: {
+      ...window,
+      refresh: refresh.refresh,
+      asOf,
+      spanFrom: [span.from],
+      spanTo: [span.to],
+      ...policyParams(policy),
+    },
+  });
+  const rows = await result.json<FiguresRow>();
+  return evaluatedWindow(rows, policy);
+}
+
 /**
  * The figures of `force` for each of `spans`, classified as of `asOf`, computed by the
  * engine (figures.sql.ts) — equal to `evaluateWindow` of `@callmon/compliance` over the
@@ -182,27 +407,18 @@ export async function windowFigures(
   };
   // The id bounds first, as constants of the statement below: only constants let the
   // engine skip granules by the id indexes (migration 0006).
-  const boundsResult = await client.query({
-    query: ITEM_ID_BOUNDS_SQL,
-    format: 'JSONEachRow',
-    query_params: spanParams,
-  });
-  const [bounds] = await boundsResult.json<ItemIdBoundsRow>();
-  const ranges = { calls: count(bounds?.calls) > 0, incidents: count(bounds?.incidents) > 0 };
-  if (!ranges.calls && !ranges.incidents) {
+  const found = await itemIdBounds(client, spanParams);
+  if (found === undefined) {
     return spans.map(() => evaluatedWindow([], policy));
   }
   const result = await client.query({
-    query: windowFiguresSql(firstCopyOrder, ranges),
+    query: windowFiguresSql(firstCopyOrder, found.ranges),
     format: 'JSONEachRow',
     query_params: {
       ...spanParams,
       spanFrom: spans.map((span) => span.from),
       spanTo: spans.map((span) => span.to),
-      callLow: bounds!.call_low,
-      callHigh: bounds!.call_high,
-      incidentLow: bounds!.incident_low,
-      incidentHigh: bounds!.incident_high,
+      ...found.bounds,
       ...policyParams(policy),
     },
   });

@@ -3,7 +3,7 @@ import { CAPABILITIES, type Capability, ROLES, type Role } from '@callmon/auth';
 import { rollingSnapshot, weeklyReport } from '@callmon/compliance';
 import { formatUtc } from '@callmon/events';
 import { weeklyReportCsv, weeklyReportHtml } from '@callmon/reports';
-import { type AcknowledgementRecord, StoreFailedError } from '@callmon/store';
+import { type AcknowledgementRecord, type Store, StoreFailedError } from '@callmon/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -164,6 +164,43 @@ describe('content', () => {
   it('without as_of the report is as of the clock', async () => {
     const response = await get(`/api/v1/forces/${FORCE}/reports/weekly?week=${WEEK}`, admin());
     expect(response.json().as_of).toBe(formatUtc(NOW));
+  });
+
+  it('after the report of a week that has ended, its week facts are refreshed in the background', async () => {
+    const refreshed: string[] = [];
+    const store = fixture.test.store;
+    // The real store, with its refreshes noted as they start.
+    const noting = new Proxy(store, {
+      get(target, property) {
+        if (property === 'refreshWeekFacts') {
+          return (options: Parameters<Store['refreshWeekFacts']>[0]) => {
+            refreshed.push(`${options.force} ${options.week}`);
+            return target.refreshWeekFacts(options);
+          };
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    // A week later: WEEK has ended, 2024-W09 is in progress.
+    const now = Date.parse('2024-02-29T12:00:00Z');
+    const later = await fixture.app({ store: () => noting, now });
+    const token = fixture.token('performance', [FORCE], { issuedAt: now });
+    for (const week of [WEEK, '2024-W09', WEEK]) {
+      const response = await later.inject({
+        method: 'GET',
+        url: `/api/v1/forces/${FORCE}/reports/weekly?week=${week}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.statusCode, response.body).toBe(200);
+    }
+    await later.close(); // waits for the refresh under way
+    expect(refreshed[0]).toBe(`${FORCE} ${WEEK}`);
+    expect(refreshed.every((entry) => entry === `${FORCE} ${WEEK}`)).toBe(true);
+    // The facts it stored hold: a refresh now finds nothing to read again.
+    const again = await store.refreshWeekFacts({ force: FORCE, week: WEEK, policy });
+    expect(again.unchanged).toBe(true);
+    expect(again.items).toBeGreaterThan(0);
   });
 
   it("a call's timeline is every stored copy of its events, the later copy uncounted", async () => {

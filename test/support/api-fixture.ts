@@ -42,6 +42,8 @@ export interface ApiFixture {
     store?: (store: Store) => Store;
     log?: FastifyBaseLogger;
     rateLimit?: { max: number; timeWindowMs: number } | false;
+    /** The api's clock (default NOW). */
+    now?: number;
   }): Promise<FastifyInstance>;
   token(role: Role, forces: string[], options?: { ttlMs?: number; issuedAt?: number }): string;
   cleanup(): Promise<void>;
@@ -138,7 +140,7 @@ export async function openApiFixture(): Promise<ApiFixture> {
         store: options.store === undefined ? test.store : options.store(test.store),
         liveView,
         tokenSecret: SECRET,
-        clock: { now: () => NOW },
+        clock: { now: () => options.now ?? NOW },
         policy,
         ...(options.log === undefined ? {} : { log: options.log }),
         rateLimit: options.rateLimit ?? false,

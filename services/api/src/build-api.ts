@@ -21,6 +21,7 @@ import { operationRoutes } from './routes/operations.ts';
 import { rejectedRoutes } from './routes/rejected.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { timelineRoutes } from './routes/timelines.ts';
+import { WeekFactsRefresher } from './week-facts-refresher.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -178,7 +179,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   operationRoutes(app, deps);
   liveRoutes(app, deps);
-  reportRoutes(app, deps);
+  const weekFacts =
+    deps.refreshWeekFacts === false
+      ? undefined
+      : new WeekFactsRefresher({
+          store: deps.store,
+          policy: deps.policy,
+          clock: deps.clock,
+          ...(deps.log === undefined ? {} : { log: deps.log }),
+        });
+  if (weekFacts !== undefined) app.addHook('onClose', () => weekFacts.close());
+  reportRoutes(app, deps, weekFacts);
   timelineRoutes(app, deps);
   rejectedRoutes(app, deps);
   dataQualityRoutes(app, deps);

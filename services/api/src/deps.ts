@@ -23,4 +23,9 @@ export interface ApiDeps {
   log?: FastifyBaseLogger;
   /** `false` turns rate limiting off (tests of other things). */
   rateLimit?: RateLimit | false;
+  /**
+   * Refresh a closed week's stored facts in the background after its weekly report, so
+   * that later reports of it read them (`WeekFactsRefresher`). Default true.
+   */
+  refreshWeekFacts?: boolean;
 }

@@ -25,8 +25,9 @@ json is the canonical object; csv has one figure per row; html is a printable pa
 refresh stores the facts of each week from --week to --to (default: --week alone), so that
 their weekly reports read those instead of the events while nothing stored since could
 change them (the same report, faster; packages/store/README.md, Reports). Prints one JSON
-line per week: {"week","stored","items","ms"}; stored is false when events were stored
-for the week meanwhile (run it again). Schedule it after each week closes.
+line per week: {"week","stored","unchanged","items","ms"}; unchanged when the facts stored
+before still hold (nothing read again); stored is false, and the exit status 1, when
+events were stored for the week meanwhile (run it again). Schedule it after weeks close.
 
 Options:
   --force F          force code, e.g. northants
@@ -137,10 +138,10 @@ async function refreshCommand(argv: string[], io: CommandIo): Promise<number> {
     let unstored = 0;
     for (const week of weeks) {
       const begin = performance.now();
-      const { stored, items } = await store.refreshWeekFacts({ force, week, policy });
+      const { stored, unchanged, items } = await store.refreshWeekFacts({ force, week, policy });
       if (!stored) unstored++;
       const ms = Math.round(performance.now() - begin);
-      io.stdout.write(`${JSON.stringify({ week, stored, items, ms })}\n`);
+      io.stdout.write(`${JSON.stringify({ week, stored, unchanged, items, ms })}\n`);
     }
     return unstored === 0 ? 0 : 1;
   } finally {

@@ -97,7 +97,7 @@ describe('week facts', () => {
     await storeInArrivalOrder(test.store, events);
     const refresh = await test.store.refreshWeekFacts({ force: f.force, week: WEEK, policy: uk });
     // Six calls, six incidents and the orphan; not the call of the week before.
-    expect(refresh).toEqual({ stored: true, items: 13 });
+    expect(refresh).toEqual({ stored: true, unchanged: false, items: 13 });
     const figures = await fromFacts(f.force, AFTER);
     expect(figures).toBeDefined();
     const report = await reportOf(f.force, events);
@@ -117,7 +117,8 @@ describe('week facts', () => {
     const query = { force: f.force, week: WEEK, asOf: AFTER, policy: uk };
     expect(stale.attendance).not.toEqual(weeklyReport(events, query).attendance);
 
-    await test.store.refreshWeekFacts({ force: f.force, week: WEEK, policy: uk });
+    const again = await test.store.refreshWeekFacts({ force: f.force, week: WEEK, policy: uk });
+    expect(again).toEqual({ stored: true, unchanged: false, items: 12 + 1 });
     expect(await fromFacts(f.force, AFTER)).toBeDefined();
     expect(await reportOf(f.force, [...events, late])).toEqual(stale);
   });
@@ -132,6 +133,27 @@ describe('week facts', () => {
     expect(await fromFacts(f.force, AFTER)).toBeUndefined();
     const report = await reportOf(f.force, [...events, added]);
     expect(report.calls['999'].presented).toBe(4);
+  });
+
+  it('a refresh of facts that still hold reads nothing again', async () => {
+    const f = newForce();
+    const events = weekOf(f);
+    await storeInArrivalOrder(test.store, events);
+    const refresh = () => test.store.refreshWeekFacts({ force: f.force, week: WEEK, policy: uk });
+    expect(await refresh()).toEqual({ stored: true, unchanged: false, items: 13 });
+    expect(await refresh()).toEqual({ stored: true, unchanged: true, items: 13 });
+    // A write elsewhere in the force: the week's own counts show the facts still hold.
+    const elsewhere = f.event('call.presented', T0 + 30 * DAY, { call: 'd-later', channel: '999' });
+    await storeInArrivalOrder(test.store, [elsewhere], Date.parse('2030-04-01T00:00:00Z'));
+    expect(await refresh()).toEqual({ stored: true, unchanged: true, items: 13 });
+    const [refreshes] = await (
+      await raw.query({
+        query: `SELECT count() AS n FROM week_fact_refreshes WHERE force = {force:String}`,
+        format: 'JSONEachRow',
+        query_params: { force: f.force },
+      })
+    ).json<{ n: number | string }>();
+    expect(Number(refreshes!.n)).toBe(1);
   });
 
   it('facts answer only as of a T at or after every event they were read from', async () => {

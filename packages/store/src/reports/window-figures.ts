@@ -233,6 +233,22 @@ async function weekFactsState(
   return { dated: count(row?.dated), within: count(row?.within), lastAt: count(row?.last_at) };
 }
 
+/** The items stored under a refresh. */
+async function refreshItems(
+  client: ClickHouseClient,
+  window: { force: string; readFrom: number },
+  refresh: Int64,
+): Promise<number> {
+  const result = await client.query({
+    query: `SELECT count() AS items FROM week_facts
+            WHERE force = {force:String} AND week_from = {readFrom:Int64} AND refresh = {refresh:UInt64}`,
+    format: 'JSONEachRow',
+    query_params: { force: window.force, readFrom: window.readFrom, refresh },
+  });
+  const [row] = await result.json<{ items: Int64 }>();
+  return count(row?.items);
+}
+
 const FORCE_EVENTS_SQL = 'SELECT count() FROM events WHERE force = {force:String}';
 
 /** The force's stored events (by primary key: answered from the index). */
@@ -253,13 +269,16 @@ const EVERY_EVENT = Number.MAX_SAFE_INTEGER;
 export interface WeekFactsRefresh {
   /** False when events were stored meanwhile: the facts were not kept; refresh again. */
   stored: boolean;
+  /** True when the facts stored before still held, so nothing was read again. */
+  unchanged: boolean;
   /** Calls, incidents and orphan calls of the window. */
   items: number;
 }
 
 /**
  * Stores the facts of the window's items as of every stored event, for
- * {@link weekFiguresFromFacts}. Counts taken before and after the facts are read tell
+ * {@link weekFiguresFromFacts} — unless the facts stored before still hold, which it checks
+ * first (a few counts). Counts taken before and after the facts are read tell
  * whether any event was stored meanwhile (the store only adds events); if so, the refresh
  * is not recorded and the previous one, if any, stays in force (and stale).
  */
@@ -270,6 +289,14 @@ export async function refreshWeekFacts(
 ): Promise<WeekFactsRefresh> {
   const { force, span } = options;
   const window = { force, readFrom: span.from, readTo: span.to };
+  const previous = await latestRefresh(client, window);
+  if (previous !== undefined && (await stillHolds(client, window, previous))) {
+    return {
+      stored: true,
+      unchanged: true,
+      items: await refreshItems(client, window, previous.refresh),
+    };
+  }
   const forceEvents = await forceEventCount(client, force);
   // Dated events first: an item that joins the window after this count but before the
   // bounds are read changes it, so the bounds cannot silently miss it.
@@ -286,15 +313,8 @@ export async function refreshWeekFacts(
   }
   const after = await weekFactsState(client, { ...window, ...bounds });
   if (before.dated !== after.dated || seen.dated !== after.dated || seen.within !== after.within) {
-    return { stored: false, items: 0 };
+    return { stored: false, unchanged: false, items: 0 };
   }
-  const items = await client.query({
-    query: `SELECT count() AS items FROM week_facts
-            WHERE force = {force:String} AND week_from = {readFrom:Int64} AND refresh = {refresh:UInt64}`,
-    format: 'JSONEachRow',
-    query_params: { ...window, refresh },
-  });
-  const [itemsRow] = await items.json<{ items: Int64 }>();
   await client.insert({
     table: 'week_fact_refreshes',
     columns: [
@@ -331,7 +351,47 @@ export async function refreshWeekFacts(
     ],
     format: 'JSONEachRow',
   });
-  return { stored: true, items: count(itemsRow?.items) };
+  return { stored: true, unchanged: false, items: await refreshItems(client, window, refresh) };
+}
+
+/** The latest refresh of a window, with the force's event count now; undefined if none. */
+async function latestRefresh(
+  client: ClickHouseClient,
+  window: { force: string; readFrom: number; readTo: number },
+): Promise<WeekFactsRefreshRow | undefined> {
+  const latest = await client.query({
+    query: `SELECT refresh, call_low, call_high, incident_low, incident_high, force_events,
+                   dated, within, last_at, (${FORCE_EVENTS_SQL}) AS force_events_now
+            FROM week_fact_refreshes
+            WHERE force = {force:String} AND week_from = {readFrom:Int64} AND week_to = {readTo:Int64}
+            ORDER BY refresh DESC
+            LIMIT 1`,
+    format: 'JSONEachRow',
+    query_params: window,
+  });
+  const [refresh] = await latest.json<WeekFactsRefreshRow>();
+  return refresh;
+}
+
+/**
+ * Whether nothing that could change the window was stored since `refresh`: nothing at all
+ * for the force since it began (one count, already in the row), or else neither of the
+ * window's two counts moved.
+ */
+async function stillHolds(
+  client: ClickHouseClient,
+  window: { force: string; readFrom: number; readTo: number },
+  refresh: WeekFactsRefreshRow,
+): Promise<boolean> {
+  if (count(refresh.force_events_now) === count(refresh.force_events)) return true;
+  const now = await weekFactsState(client, {
+    ...window,
+    callLow: refresh.call_low,
+    callHigh: refresh.call_high,
+    incidentLow: refresh.incident_low,
+    incidentHigh: refresh.incident_high,
+  });
+  return now.dated === count(refresh.dated) && now.within === count(refresh.within);
 }
 
 /**
@@ -346,32 +406,9 @@ export async function weekFiguresFromFacts(
 ): Promise<EvaluatedWindow | undefined> {
   const { force, asOf, policy, span } = options;
   const window = { force, readFrom: span.from, readTo: span.to };
-  const latest = await client.query({
-    query: `SELECT refresh, call_low, call_high, incident_low, incident_high, force_events,
-                   dated, within, last_at, (${FORCE_EVENTS_SQL}) AS force_events_now
-            FROM week_fact_refreshes
-            WHERE force = {force:String} AND week_from = {readFrom:Int64} AND week_to = {readTo:Int64}
-            ORDER BY refresh DESC
-            LIMIT 1`,
-    format: 'JSONEachRow',
-    query_params: window,
-  });
-  const [refresh] = await latest.json<WeekFactsRefreshRow>();
+  const refresh = await latestRefresh(client, window);
   if (refresh === undefined || count(refresh.last_at) > asOf) return undefined;
-  // Nothing stored for the force since the refresh began: its facts hold. Otherwise the
-  // counts it took tell whether what was stored since could touch this window.
-  if (count(refresh.force_events_now) !== count(refresh.force_events)) {
-    const now = await weekFactsState(client, {
-      ...window,
-      callLow: refresh.call_low,
-      callHigh: refresh.call_high,
-      incidentLow: refresh.incident_low,
-      incidentHigh: refresh.incident_high,
-    });
-    if (now.dated !== count(refresh.dated) || now.within !== count(refresh.within)) {
-      return undefined;
-    }
-  }
+  if (!(await stillHolds(client, window, refresh))) return undefined;
   const result = await client.query({
     query: WEEK_FACTS_FIGURES_SQL,
     format: 'JSONEachRow',
@@ -384,8 +421,7 @@ export async function weekFiguresFromFacts(
       ...policyParams(policy),
     },
   });
-  const rows = await result.json<FiguresRow>();
-  return evaluatedWindow(rows, policy);
+  return evaluatedWindow(await result.json<FiguresRow>(), policy);
 }
 
 /**

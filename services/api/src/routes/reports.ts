@@ -6,9 +6,14 @@ import { badParameter } from '../errors.ts';
 import { instantParameter } from '../instants.ts';
 import { addRoute } from '../route.ts';
 import { forceParams, weeklyReportBody, weeklyReportQuery } from '../schemas.ts';
+import type { WeekFactsRefresher } from '../week-facts-refresher.ts';
 
 /** metrics.md §7 from the store, for the performance team and inspectors. */
-export function reportRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export function reportRoutes(
+  app: FastifyInstance,
+  deps: ApiDeps,
+  weekFacts?: WeekFactsRefresher,
+): void {
   addRoute(app, {
     url: '/api/v1/forces/:force/reports/weekly',
     summary: "The force's weekly report (metrics.md §7) as JSON, CSV or a printable HTML page",
@@ -36,6 +41,7 @@ export function reportRoutes(app: FastifyInstance, deps: ApiDeps): void {
         asOf,
         policy: deps.policy,
       });
+      weekFacts?.reported(params.force, query.week);
       const format = query.format ?? 'json';
       if (format === 'csv')
         return reply.type('text/csv; charset=utf-8').send(weeklyReportCsv(report));

@@ -191,6 +191,7 @@ CREATE TABLE IF NOT EXISTS callmon.week_fact_refreshes_local ON CLUSTER callmon
     week_from     Int64,
     week_to       Int64,
     refresh       UInt64,
+    items         UInt64,
     call_low      String,
     call_high     String,
     incident_low  String,
@@ -208,4 +209,4 @@ CREATE TABLE IF NOT EXISTS callmon.week_fact_refreshes ON CLUSTER callmon AS cal
 ENGINE = Distributed(callmon, callmon, week_fact_refreshes_local, cityHash64(force));
 
 INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
-    (7, 'week_facts', '8f609534dec34888d9a811cea68587341cd5592e02012a760468208a87f3d28f');
+    (7, 'week_facts', 'f8ec9776e0642a7ffa4d941572fc2e8ddc1cf18d9f7e40b9cca515dccd31a1e5');

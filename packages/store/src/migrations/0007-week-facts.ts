@@ -8,10 +8,13 @@ import type { Migration } from './migration.ts';
  *
  * - `week_facts`: one row per item and refresh. ReplacingMergeTree by `refresh`, keyed by
  *   (force, window, item): a later refresh of the window supersedes an item's row at the
- *   next merge; readers name the refresh they read, so they never need `FINAL`. Rows of an
- *   item that left the window stay under their old refresh, unread.
+ *   next merge, so old refreshes need no clean-up; readers name the refresh they read
+ *   (no `FINAL`) and count what they read against the refresh's `items`, so a refresh
+ *   whose rows a later one superseded — even one never recorded, cut short by a crash or a
+ *   race — is never read short: the report reads the events, and the next refresh
+ *   rewrites it. Rows of an item that left the window stay under their old refresh, unread.
  * - `week_fact_refreshes`: per (force, window) the latest refresh and what it saw — the
- *   force's events when it began, the id bounds it read, the counts of events dated in the
+ *   force's events when it began, its item count, the id bounds it read, the counts of events dated in the
  *   window and within those bounds, and the latest event among them.
  *
  * Nothing here is a source of truth: both tables can be dropped and rebuilt from `events`.
@@ -53,6 +56,7 @@ ORDER BY (force, week_from, is_call, item)`,
     week_from     Int64,
     week_to       Int64,
     refresh       UInt64,
+    items         UInt64,
     call_low      String,
     call_high     String,
     incident_low  String,

@@ -156,6 +156,28 @@ describe('week facts', () => {
     expect(Number(refreshes!.n)).toBe(1);
   });
 
+  it('facts that a later, unrecorded refresh superseded are not read short, and the next refresh rewrites them', async () => {
+    const f = newForce();
+    const events = weekOf(f);
+    await storeInArrivalOrder(test.store, events);
+    await test.store.refreshWeekFacts({ force: f.force, week: WEEK, policy: uk });
+    // What a refresh cut short after writing its rows leaves: newer rows for some items
+    // and no record of them; a merge then keeps only those.
+    await raw.command({
+      query: `INSERT INTO week_facts
+              SELECT * REPLACE (refresh + 1 AS refresh) FROM week_facts
+              WHERE force = {force:String} AND is_call`,
+      query_params: { force: f.force },
+    });
+    await raw.command({ query: 'OPTIMIZE TABLE week_facts FINAL' });
+    expect(await fromFacts(f.force, AFTER)).toBeUndefined();
+    await reportOf(f.force, events);
+    const again = await test.store.refreshWeekFacts({ force: f.force, week: WEEK, policy: uk });
+    expect(again).toEqual({ stored: true, unchanged: false, items: 13 });
+    expect(await fromFacts(f.force, AFTER)).toBeDefined();
+    await reportOf(f.force, events);
+  });
+
   it('facts answer only as of a T at or after every event they were read from', async () => {
     const f = newForce();
     const events = weekOf(f);

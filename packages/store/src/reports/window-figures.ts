@@ -212,6 +212,7 @@ interface WeekFactsStateRow {
 /** The latest row of `week_fact_refreshes` for a window, and the force's events now. */
 interface WeekFactsRefreshRow extends WeekFactsStateRow {
   refresh: Int64;
+  items: Int64;
   force_events: Int64;
   force_events_now: Int64;
   call_low: string;
@@ -262,8 +263,8 @@ async function forceEventCount(client: ClickHouseClient, force: string): Promise
   return count(row?.events);
 }
 
-/** `asOf` for facts as of every stored event: the contract's instants end before it. */
-const EVERY_EVENT = Number.MAX_SAFE_INTEGER;
+/** `asOf` for facts as of every stored event: the last instant of year 9999, the contract's last. */
+const EVERY_EVENT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** What {@link refreshWeekFacts} did. */
 export interface WeekFactsRefresh {
@@ -290,12 +291,12 @@ export async function refreshWeekFacts(
   const { force, span } = options;
   const window = { force, readFrom: span.from, readTo: span.to };
   const previous = await latestRefresh(client, window);
-  if (previous !== undefined && (await stillHolds(client, window, previous))) {
-    return {
-      stored: true,
-      unchanged: true,
-      items: await refreshItems(client, window, previous.refresh),
-    };
+  if (
+    previous !== undefined &&
+    (await stillHolds(client, window, previous)) &&
+    (await refreshItems(client, window, previous.refresh)) === count(previous.items)
+  ) {
+    return { stored: true, unchanged: true, items: count(previous.items) };
   }
   const forceEvents = await forceEventCount(client, force);
   // Dated events first: an item that joins the window after this count but before the
@@ -315,6 +316,7 @@ export async function refreshWeekFacts(
   if (before.dated !== after.dated || seen.dated !== after.dated || seen.within !== after.within) {
     return { stored: false, unchanged: false, items: 0 };
   }
+  const items = await refreshItems(client, window, refresh);
   await client.insert({
     table: 'week_fact_refreshes',
     columns: [
@@ -322,6 +324,7 @@ export async function refreshWeekFacts(
       'week_from',
       'week_to',
       'refresh',
+      'items',
       'call_low',
       'call_high',
       'incident_low',
@@ -338,6 +341,7 @@ export async function refreshWeekFacts(
         week_from: span.from,
         week_to: span.to,
         refresh,
+        items,
         call_low: bounds.callLow,
         call_high: bounds.callHigh,
         incident_low: bounds.incidentLow,
@@ -351,7 +355,7 @@ export async function refreshWeekFacts(
     ],
     format: 'JSONEachRow',
   });
-  return { stored: true, unchanged: false, items: await refreshItems(client, window, refresh) };
+  return { stored: true, unchanged: false, items };
 }
 
 /** The latest refresh of a window, with the force's event count now; undefined if none. */
@@ -360,7 +364,7 @@ async function latestRefresh(
   window: { force: string; readFrom: number; readTo: number },
 ): Promise<WeekFactsRefreshRow | undefined> {
   const latest = await client.query({
-    query: `SELECT refresh, call_low, call_high, incident_low, incident_high, force_events,
+    query: `SELECT refresh, items, call_low, call_high, incident_low, incident_high, force_events,
                    dated, within, last_at, (${FORCE_EVENTS_SQL}) AS force_events_now
             FROM week_fact_refreshes
             WHERE force = {force:String} AND week_from = {readFrom:Int64} AND week_to = {readTo:Int64}
@@ -421,7 +425,12 @@ export async function weekFiguresFromFacts(
       ...policyParams(policy),
     },
   });
-  return evaluatedWindow(await result.json<FiguresRow>(), policy);
+  const rows = await result.json<FiguresRow>();
+  // Every stored item of the week is in exactly one row's count. Fewer means some of the
+  // refresh's rows were superseded meanwhile (a later refresh, merged): read the events.
+  const read = rows.reduce((sum, row) => sum + count(row.items), 0);
+  if (read !== count(refresh.items)) return undefined;
+  return evaluatedWindow(rows, policy);
 }
 
 /**

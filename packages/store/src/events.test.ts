@@ -239,6 +239,33 @@ describe('accepted events round trip', () => {
       }),
     ).toBe(4);
   });
+
+  it('forcesWithEvents lists the forces with an event dated in the range', async () => {
+    const other = recordsFromLines(
+      [
+        JSON.stringify({
+          v: 1,
+          id: 'w-1',
+          type: 'call.presented',
+          force: 'wmp',
+          at: '2024-03-05T10:00:00Z',
+          call: 'w1',
+          channel: '101',
+        }),
+      ],
+      { kind: 'file', name: 'forces-test', partition: 0 },
+      Date.parse('2030-01-01T00:00:00Z'),
+    );
+    await test.store.insertEvents(other, { dedupToken: 'events-test:forces' });
+    expect(await test.store.forcesWithEvents()).toEqual([force, 'wmp']);
+    const march = {
+      from: Date.parse('2024-03-01T00:00:00Z'),
+      to: Date.parse('2024-04-01T00:00:00Z'),
+    };
+    expect(await test.store.forcesWithEvents(march)).toEqual(['wmp']);
+    expect(await test.store.forcesWithEvents({ to: march.from })).toEqual([force]);
+    expect(await test.store.forcesWithEvents({ from: march.to, to: march.to + 1 })).toEqual([]);
+  });
 });
 
 describe('audit timelines', () => {

@@ -160,6 +160,8 @@ export interface Store {
   readEvents(range: EventRange): Promise<CallmonEvent[]>;
   /** How many distinct events (by force and id) match. */
   countEvents(query?: EventCountQuery): Promise<number>;
+  /** The forces with an event dated in the range (UTC ms, `from <= at < to`), sorted. */
+  forcesWithEvents(range?: { from?: number; to?: number }): Promise<string[]>;
   /** Every stored copy of every event naming the call, by event time, with arrival metadata. */
   eventsOfCall(force: string, call: string): Promise<StoredEvent[]>;
   /** Every stored copy of every event of the incident, by event time, with arrival metadata. */
@@ -419,6 +421,18 @@ class ClickHouseStore implements Store {
         params,
       );
       return Number(row?.n ?? 0);
+    });
+  }
+
+  forcesWithEvents(range: { from?: number; to?: number } = {}): Promise<string[]> {
+    return this.#use(async () => {
+      const params: Record<string, unknown> = {};
+      const where = timeRange('at', range, params);
+      const rows = await this.#select<{ force: string }>(
+        `SELECT DISTINCT force FROM events ${whereClause(where)} ORDER BY force`,
+        params,
+      );
+      return rows.map((row) => row.force);
     });
   }
 

@@ -7,15 +7,11 @@ export interface WeekFactsRefresherOptions {
   policy: Policy;
   clock: Clock;
   log?: FastifyBaseLogger;
-  /**
-   * Also keep the last `weeks` weeks that have ended fresh for every force with events in
-   * them: at start and every `everyMs` (default 4 weeks, hourly; `false`: only weeks
-   * reported).
-   */
-  recent?: { weeks: number; everyMs: number } | false;
 }
 
-export const RECENT_WEEKS = { weeks: 4, everyMs: 3_600_000 } as const;
+/** The ended weeks kept fresh for every force, and how often they are looked at. */
+const RECENT_WEEKS = 4;
+const RECENT_EVERY_MS = 3_600_000;
 
 /**
  * Keeps the week facts (packages/store README, "Week facts") of the weeks people ask
@@ -31,24 +27,21 @@ export class WeekFactsRefresher {
   readonly #queue = new Map<string, { force: string; week: string }>();
   #running: Promise<void> | undefined;
   #closed = false;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #timer: NodeJS.Timeout;
 
   constructor(options: WeekFactsRefresherOptions) {
     this.#options = options;
-    const recent = options.recent ?? RECENT_WEEKS;
-    if (recent !== false) {
-      void this.#refreshRecent(recent.weeks);
-      this.#timer = setInterval(() => void this.#refreshRecent(recent.weeks), recent.everyMs);
-      this.#timer.unref();
-    }
+    void this.#refreshRecent();
+    this.#timer = setInterval(() => void this.#refreshRecent(), RECENT_EVERY_MS);
+    this.#timer.unref();
   }
 
-  /** Queues the last `weeks` ended weeks of every force with events in them. */
-  async #refreshRecent(weeks: number): Promise<void> {
+  /** Queues the last few ended weeks of every force with events in them. */
+  async #refreshRecent(): Promise<void> {
     const { store, policy, clock, log } = this.#options;
     const ended: string[] = [];
     let week = isoWeekOf(clock.now(), policy.timezone);
-    for (let n = 0; n < weeks; n++) {
+    for (let n = 0; n < RECENT_WEEKS; n++) {
       week = isoWeekOf(isoWeekWindow(week, policy.timezone).from - 1, policy.timezone);
       ended.unshift(week);
     }
@@ -70,17 +63,12 @@ export class WeekFactsRefresher {
     this.#running ??= this.#drain();
   }
 
-  /** Resolves once every week asked for so far has been refreshed (or has failed). */
-  async idle(): Promise<void> {
-    while (this.#running !== undefined) await this.#running;
-  }
-
   /** Takes no more weeks; resolves when the refresh under way, if any, has ended. */
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#queue.clear();
-    await this.idle();
+    while (this.#running !== undefined) await this.#running;
   }
 
   async #drain(): Promise<void> {

@@ -250,12 +250,12 @@ async function refreshItems(
   return count(row?.items);
 }
 
-const FORCE_EVENTS_SQL = 'SELECT count() FROM events WHERE force = {force:String}';
+/** The force's stored events, by primary key; also a scalar subquery of the look-up. */
+const FORCE_EVENTS_SQL = 'SELECT count() AS events FROM events WHERE force = {force:String}';
 
-/** The force's stored events (by primary key: answered from the index). */
 async function forceEventCount(client: ClickHouseClient, force: string): Promise<number> {
   const result = await client.query({
-    query: FORCE_EVENTS_SQL.replace('count()', 'count() AS events'),
+    query: FORCE_EVENTS_SQL,
     format: 'JSONEachRow',
     query_params: { force },
   });
@@ -313,7 +313,8 @@ export async function refreshWeekFacts(
     });
   }
   const after = await weekFactsState(client, { ...window, ...bounds });
-  if (before.dated !== after.dated || seen.dated !== after.dated || seen.within !== after.within) {
+  // Counts only grow: equal at both ends, nothing was stored in between.
+  if (before.dated !== after.dated || seen.within !== after.within) {
     return { stored: false, unchanged: false, items: 0 };
   }
   const items = await refreshItems(client, window, refresh);

@@ -21,9 +21,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 const skip = Boolean(process.env.CALLMON_SKIP_KAFKA);
 const brokers = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS ?? '';
 const line = (event: CallmonEvent) => JSON.stringify(toWire(event));
-const events = (force: string, count: number, seed: number) => [
-  ...generateEvents({ force, start: Date.parse('2024-02-19T08:00:00Z'), count, seed }),
-];
+const events = (
+  force: string,
+  count: number,
+  seed: number,
+  start = Date.parse('2024-02-19T08:00:00Z'),
+) => [...generateEvents({ force, start, count, seed })];
 
 describe.skipIf(skip)('a chunk written, not committed, and read again', () => {
   const runId = randomUUID().slice(0, 8);
@@ -124,7 +127,8 @@ describe.skipIf(skip)('a chunk written, not committed, and read again', () => {
 
   it('died after the whole chunk was durable; the partition grew before the restart', async () => {
     const { topic, groupId } = await topicAndGroup('durable');
-    const first = events('northants', 30, 5);
+    // Dated within the live window, so that the chunk's force is restored (and dies there).
+    const first = events('northants', 30, 5, Date.now() - 86_400_000);
     await send(topic, first.map(line));
 
     // Durable, then the live-state restore finds the engine dead: nothing is committed.

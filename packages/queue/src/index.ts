@@ -20,6 +20,7 @@ export {
   type ConsumerMetricsSnapshot,
   type PartitionMetrics,
 } from './consumer-metrics.ts';
+export { copyMessageValue, messageOffset, messageValueLength } from './message-bytes.ts';
 export {
   type EventProducerOptions,
   EventPublisher,

@@ -10,6 +10,7 @@ import {
   Record,
   RecordBatch,
 } from './kafkajs-internals.ts';
+import { copyMessageValue, messageOffset, messageValueLength } from './message-bytes.ts';
 
 /**
  * kafkajs decodes every record it fetches through patches/kafkajs@2.2.4.patch (one pass
@@ -172,6 +173,99 @@ describe('record decoding (kafkajs with the callmon patch)', () => {
     record!.headers = { trace: Buffer.from('t') };
     expect(record!.value.toString()).toBe('replaced');
     expect(Object.keys(record!.headers)).toEqual(['trace']);
+  });
+
+  it('prints offsets and timestamps only when read, and takes what is set on them', async () => {
+    const [record] = await roundTrip(7n, 1_700_000_000_000n, [
+      { timestampDelta: 3, key: null, value: Buffer.from('v'), headers: {} },
+    ]);
+    expect(record!.offset).toBe('7');
+    expect(record!.timestamp).toBe('1700000000003');
+    record!.offset = '8';
+    record!.timestamp = '1';
+    record!.magicByte = 1;
+    record!.isControlRecord = true;
+    expect([record!.offset, record!.timestamp, record!.magicByte, record!.isControlRecord]).toEqual(
+      ['8', '1', 1, true],
+    );
+  });
+});
+
+/** packages/queue's readers of a message (message-bytes.ts), on records as decoded. */
+describe('message offsets and values read without strings or slices', () => {
+  /** What each reader gives, next to what kafkajs's own fields say. */
+  const readers = (record: DecodedRecord) => {
+    const message = record as unknown as Parameters<typeof copyMessageValue>[0];
+    const length = messageValueLength(message);
+    const target = Buffer.alloc(length + 4, 0xee);
+    const copied = copyMessageValue(message, target, 2);
+    return {
+      offset: messageOffset(message),
+      length,
+      copied,
+      bytes: [...target.subarray(2, 2 + copied)],
+      untouched: target[0] === 0xee && target[1] === 0xee && target[2 + copied] === 0xee,
+    };
+  };
+  const expected = (record: DecodedRecord) => ({
+    offset: Number(record.offset),
+    length: record.value?.length ?? 0,
+    copied: record.value?.length ?? 0,
+    bytes: record.value === null ? [] : [...record.value],
+    untouched: true,
+  });
+
+  it("give each record's own offset and value bytes, however it was decoded", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.bigInt({ min: 0n, max: 2n ** 50n }),
+        fc.array(input, { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        async (firstOffset, inputs, gzip) => {
+          const decoded = await roundTrip(
+            firstOffset,
+            1_700_000_000_000n,
+            inputs,
+            gzip ? Compression.GZIP : Compression.None,
+          );
+          decoded.forEach((record, index) => {
+            const read = readers(record);
+            expect(read.offset).toBe(Number(firstOffset) + index);
+            const value = inputs[index]!.value;
+            expect(read.bytes).toEqual(value === null ? [] : [...value]);
+            expect(read).toEqual(expected(record));
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('follow an offset or value set on the record, and values longer than a kilobyte', async () => {
+    const long = Buffer.alloc(5000, 0x61);
+    const [first, second] = await roundTrip(10n, 1_700_000_000_000n, [
+      { timestampDelta: 0, key: null, value: Buffer.from('first'), headers: {} },
+      { timestampDelta: 0, key: null, value: long, headers: {} },
+    ]);
+    expect(readers(second!)).toEqual(expected(second!));
+    expect(readers(second!).length).toBe(5000);
+    first!.value = Buffer.from('set later');
+    first!.offset = '99';
+    expect(readers(first!)).toEqual({ ...expected(first!), offset: 99 });
+    expect(Buffer.from(readers(first!).bytes).toString()).toBe('set later');
+    first!.value = null;
+    expect(readers(first!)).toMatchObject({ length: 0, copied: 0, bytes: [] });
+  });
+
+  it('read plain message objects as kafkajs describes them', () => {
+    const plain = { offset: '12', value: Buffer.from('abc') } as unknown as DecodedRecord;
+    expect(readers(plain)).toEqual({
+      offset: 12,
+      length: 3,
+      copied: 3,
+      bytes: [97, 98, 99],
+      untouched: true,
+    });
   });
 });
 

@@ -4,7 +4,10 @@ import {
   BatchConsumer,
   type ChunkContext,
   type ConsumerMetricsSnapshot,
+  copyMessageValue,
   createKafka,
+  messageOffset,
+  messageValueLength,
   type PartitionChunk,
   type StopReason,
 } from '@callmon/queue';
@@ -85,7 +88,6 @@ export interface KafkaIngestMetrics extends ConsumerMetricsSnapshot {
   restoredEvents: number;
 }
 
-const EMPTY = new Uint8Array(0);
 const NEWLINE = 0x0a;
 
 /**
@@ -226,7 +228,7 @@ export class KafkaIngest {
     // it in one call, and kafkajs's fetch buffers are not held by the batch.
     const { messages } = chunk;
     let size = 0;
-    for (const message of messages) size += (message.value?.byteLength ?? 0) + 1;
+    for (const message of messages) size += messageValueLength(message) + 1;
     // Its own memory (not a slice of Node's shared pool): the parser may take it whole.
     const bytes = Buffer.allocUnsafeSlow(size);
     const starts = new Int32Array(messages.length);
@@ -235,12 +237,10 @@ export class KafkaIngest {
     let at = 0;
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index]!;
-      const value = message.value ?? EMPTY;
-      bytes.set(value, at);
       starts[index] = at;
-      at += value.byteLength;
+      at += copyMessageValue(message, bytes, at);
       ends[index] = at;
-      offsets[index] = Number(message.offset);
+      offsets[index] = messageOffset(message);
       bytes[at++] = NEWLINE;
     }
     const lines: LineBatch = {
@@ -270,6 +270,7 @@ export class KafkaIngest {
       verifyStored: chunk.reread,
       sleep: context.backoff,
       onDecided,
+      liveFrom: () => this.liveState.liveFrom(),
     });
     durable.catch(() => {}); // awaited below, maybe only after it failed
     // Evaluate as soon as the chunk is decided, not once it is stored: the write (tens of

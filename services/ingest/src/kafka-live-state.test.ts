@@ -242,6 +242,24 @@ describe('Kafka live state: restored from the store on a force’s first events'
     expect(state.live.engines.get('cleveland')!.stats().accepted).toBe(2);
   });
 
+  it('liveFrom is the earliest time any engine here, or one restored later, still applies', async () => {
+    let now = T;
+    const { state } = liveStateAt(test.store, () => now);
+    const horizon = (at: number) => at - 7 * DAY - LIVE_LATENESS_MS;
+    expect(state.liveFrom()).toBe(horizon(T));
+    await state.apply(0, [presented('cleveland', 'k9', T - 1_000)], noWait);
+    // The clock moves on; the engine's own time moves only when advanced.
+    now = T + DAY;
+    expect(state.liveFrom()).toBe(horizon(T));
+    const engine = state.live.engines.get('cleveland')!;
+    const before = presented('cleveland', 'k8', state.liveFrom() - 1);
+    const from = presented('cleveland', 'k7', state.liveFrom());
+    expect(engine.apply(before)).toBe('beyond_horizon');
+    expect(engine.apply(from)).toBe('accepted');
+    state.advance();
+    expect(state.liveFrom()).toBe(horizon(T + DAY));
+  });
+
   it('a failing restore is retried through the given wait, then applies', async () => {
     let failures = 2;
     const store = Object.create(test.store) as typeof test.store;

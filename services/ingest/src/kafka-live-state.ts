@@ -1,4 +1,4 @@
-import { type Clock, LiveEngine, type Policy } from '@callmon/compliance';
+import { type Clock, LiveEngine, LONGEST_WINDOW_MS, type Policy } from '@callmon/compliance';
 import type { CallmonEvent } from '@callmon/events';
 import type { EventRange, Store } from '@callmon/store';
 import type { Logger } from 'pino';
@@ -143,6 +143,17 @@ export class KafkaLiveState {
       this.partitionOfForce.delete(force);
       this.live.engines.delete(force);
     }
+  }
+
+  /**
+   * Events dated before this instant are refused by every engine here, now and later
+   * (engine clocks only move on, and an engine restored later starts at the clock's
+   * time): the chunks' events need not be built for them.
+   */
+  liveFrom(): number {
+    let from = this.options.clock.now() - LONGEST_WINDOW_MS - LIVE_LATENESS_MS;
+    for (const engine of this.live.engines.values()) from = Math.min(from, engine.horizon);
+    return from;
   }
 
   /** Move every engine to the clock's time, firing the breaches due. */

@@ -421,6 +421,17 @@ export function eventOf(batch: ParsedBatch, index: number, id: string): CallmonE
   );
 }
 
+/**
+ * The time (UTC ms) of line `index`'s event, for a batch parsed with its events, without
+ * building a plain line's event; NaN where the line was rejected.
+ */
+export function eventTimeOf(batch: ParsedBatch, index: number): number {
+  if ((batch.plain?.types[index] ?? 0) > 0) return batch.plain!.times[index]!;
+  const event = batch.events?.[index];
+  if (event == null) throw new Error('this batch was parsed without its events');
+  return event.at;
+}
+
 /** The fingerprint of line `index` of a parsed batch, decoded only when asked for. */
 export function fingerprintOf(batch: ParsedBatch, index: number): string {
   const start = batch.fingerprintStarts[index]!;

@@ -307,6 +307,37 @@ describe.each([
     );
   });
 
+  it('hands on only the events dated from liveFrom on, and stores and counts them all', async () => {
+    const pipeline = pipelineOn(test.store, 100, parser);
+    const dyfed = (id: string, at: string, extra: Record<string, unknown> = {}) =>
+      line({ force: 'dyfed', id, type: 'call.presented', at, call: id, channel: '999', ...extra });
+    const lines = [
+      dyfed('d1', '2024-02-19T10:00:00Z'), // before liveFrom
+      dyfed('d2', '2024-02-19T12:00:00Z'), // at liveFrom: kept
+      dyfed('d3', '2024-02-19T11:59:59.999Z'), // just before
+      dyfed('d4', '2024-02-19T13:00:00+01:00', { note: 'Môn' }), // = 12:00Z, not plain: kept
+      dyfed('d5', '2024-02-19T11:00:00Z', { note: 'Môn' }), // not plain, before
+      dyfed('d6', '2024-02-19T18:00:00Z'), // kept
+    ];
+    const liveFrom = Date.parse('2024-02-19T12:00:00Z');
+    let decided: string[] = [];
+    const source = { kind: 'kafka' as const, name: 'live', partition: 0, arrivedAt: clock.now() };
+    const outcome = await pipeline.submitLines(lineBatch(lines, 0), source, {
+      liveFrom: () => liveFrom,
+      onDecided: (events) => {
+        decided = events.map((event) => event.id);
+      },
+    });
+    const expected = lines
+      .map((text) => parseEvent(Buffer.from(text)))
+      .flatMap((parsed) => (parsed.ok && parsed.event.at >= liveFrom ? [parsed.event] : []));
+    expect(expected.map((event) => event.id)).toEqual(['d2', 'd4', 'd6']);
+    expect(decided).toEqual(['d2', 'd4', 'd6']);
+    expect(outcome.events).toStrictEqual(expected);
+    expect(outcome.counts).toMatchObject({ accepted: 6, rejected: 0 });
+    expect(await test.store.countEvents({ force: 'dyfed' })).toBe(6);
+  });
+
   it('a batch whose look-up was answered before an earlier batch was durable still sees its copies', async () => {
     const pipeline = pipelineOn(test.store, 10, parser);
     const presented = line({

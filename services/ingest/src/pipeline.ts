@@ -18,7 +18,7 @@ import type {
 import type { Logger } from 'pino';
 import { FirstCopies, type ForceCopies } from './first-copies.ts';
 import type { LineBatch } from './ndjson-source.ts';
-import { eventOf, fingerprintOf, type ParsedBatch } from './parse-workers.ts';
+import { eventOf, eventTimeOf, fingerprintOf, type ParsedBatch } from './parse-workers.ts';
 import type { WriteJournal } from './write-journal.ts';
 
 /**
@@ -119,6 +119,11 @@ class ValidInput implements EventRecord {
     return this.event.id;
   }
 
+  /** The event's time (UTC ms). */
+  get at(): number {
+    return this.event.at;
+  }
+
   /** Computed once, when first asked: to decide a repeat, or to write the row. */
   get fingerprint(): string {
     this.#fingerprint ??= eventFingerprint(this.event);
@@ -189,6 +194,11 @@ class EncodedInput implements EncodedEventRow {
     return fingerprintOf(this.batch, this.index);
   }
 
+  /** The event's time (UTC ms), when the batch was parsed with its events. */
+  get at(): number {
+    return eventTimeOf(this.batch, this.index);
+  }
+
   /** The event, when the batch was parsed with its events. */
   get event(): CallmonEvent {
     const event = eventOf(this.batch, this.index, this.id);
@@ -221,6 +231,16 @@ function fromParsed(count: number, inputAt: InputAt, batch: ParsedBatch): Valida
     validated.push(new EncodedInput(inputAt, batch, index, ids[index]!));
   }
   return validated;
+}
+
+/** The events of accepted records, those dated from `liveFrom` on where it is given. */
+function liveEvents(records: readonly Valid[], liveFrom: number | undefined): CallmonEvent[] {
+  if (liveFrom === undefined) return records.map((record) => record.event);
+  const events: CallmonEvent[] = [];
+  for (const record of records) {
+    if (record.at >= liveFrom) events.push(record.event);
+  }
+  return events;
 }
 
 /** decode + validate: the contract's parser, with a rejected-event record for every failure. */
@@ -413,6 +433,13 @@ export interface BatchOptions {
    * same events come again in the outcome once the batch is durable.
    */
   onDecided?: (events: CallmonEvent[]) => void;
+  /**
+   * Accepted events dated before this instant (UTC ms, asked when the batch is decided) are
+   * left out of `onDecided` and of the outcome's events, and never built: the live engines
+   * refuse them (beyond their horizon), so a backfill of older events makes none. They are
+   * stored and counted as ever.
+   */
+  liveFrom?: () => number;
   /**
    * This batch may repeat a write cut short by a crash (a Kafka chunk read again): once
    * written, check that the store holds every row of it, and write what is missing again
@@ -688,7 +715,7 @@ export class IngestPipeline {
       // Built once (parsed elsewhere, each is made from the scan on asking): for the
       // decision's listener now and the durable outcome later.
       if (withEvents) {
-        outcome.accepted = outcome.events.map((record) => record.event);
+        outcome.accepted = liveEvents(outcome.events, options.liveFrom?.());
         options.onDecided?.(outcome.accepted);
       }
       return outcome;

@@ -1,6 +1,6 @@
 -- callmon on a ClickHouse cluster: replicated shards behind Distributed tables.
 -- Mirrors packages/store/src/migrations (0001 events, 0002 rejected_events, 0003 item_ranges, 0004 acknowledgements,
--- 0005 compact_insert_parts, 0006 item_id_bounds);
+-- 0005 compact_insert_parts, 0006 item_id_bounds, 0007 week_facts, 0008 raw_zstd1);
 -- see README.md for the why and for how to point callmon at it.
 --
 -- Assumes: a cluster named `callmon` in remote_servers with internal_replication = true,
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS callmon.events_local ON CLUSTER callmon
     district LowCardinality(Nullable(String)),
     unit LowCardinality(Nullable(String)),
     fingerprint String CODEC(ZSTD(1)),
-    raw String CODEC(ZSTD(3)),
+    raw String CODEC(ZSTD(1)),
     arrived_at DateTime64(3, 'UTC') DEFAULT fromUnixTimestamp64Milli(arrived_ms, 'UTC'),
     arrived_ms Int64 EPHEMERAL,
     source_kind LowCardinality(String),
@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS callmon.rejected_events_local ON CLUSTER callmon
     force LowCardinality(Nullable(String)),
     event_id Nullable(String),
     fingerprint Nullable(String),
-    raw String DEFAULT base64Decode(raw_base64) CODEC(ZSTD(3)),
+    raw String DEFAULT base64Decode(raw_base64) CODEC(ZSTD(1)),
     raw_base64 String EPHEMERAL,
     source_kind LowCardinality(String),
     source_name LowCardinality(String),
@@ -210,3 +210,7 @@ ENGINE = Distributed(callmon, callmon, week_fact_refreshes_local, cityHash64(for
 
 INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
     (7, 'week_facts', 'f8ec9776e0642a7ffa4d941572fc2e8ddc1cf18d9f7e40b9cca515dccd31a1e5');
+
+-- 0008: `raw` at ZSTD(1), declared in events_local and rejected_events_local above.
+INSERT INTO callmon.schema_migrations (version, name, checksum) VALUES
+    (8, 'raw_zstd1', 'cddede652f0d3a91019e2bda973bd64eff490ab62f01fed0785110a1bbaf7ec6');

@@ -5,6 +5,7 @@ import { acknowledgements } from './0004-acknowledgements.ts';
 import { compactInsertParts } from './0005-compact-insert-parts.ts';
 import { itemIdBounds } from './0006-item-id-bounds.ts';
 import { weekFacts } from './0007-week-facts.ts';
+import { rawZstd1 } from './0008-raw-zstd1.ts';
 import type { Migration } from './migration.ts';
 
 /** Every migration, in the order it is applied. */
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   compactInsertParts,
   itemIdBounds,
   weekFacts,
+  rawZstd1,
 ];
 
 export type { Migration } from './migration.ts';

@@ -17,9 +17,6 @@ interface PatchedRecord {
   _made?: { offset?: string; value?: Buffer | null };
 }
 
-/** Values up to this many bytes are copied byte by byte. */
-const SHORT_VALUE = 1024;
-
 /** The message's offset as a number (offsets stay far below 2^53). */
 export function messageOffset(message: Pick<KafkaMessage, 'offset'>): number {
   const record = message as PatchedRecord;
@@ -45,10 +42,9 @@ export function copyMessageValue(message: KafkaMessage, target: Uint8Array, at: 
     const length = record._valueLength!;
     if (length <= 0) return 0;
     const source = record._buffer;
-    const start = record._valueStart!;
-    if (length > SHORT_VALUE) return source.copy(target, at, start, start + length);
-    // An event is ~200 bytes: a loop beats Buffer#copy, which makes a view to copy from.
-    for (let index = 0; index < length; index++) target[at + index] = source[start + index]!;
+    // Through a bare view, as cheap as Buffer#copy and ≈ 3–5× cheaper than a byte loop for
+    // event-sized values (bench/value-copy.bench.ts).
+    target.set(new Uint8Array(source.buffer, source.byteOffset + record._valueStart!, length), at);
     return length;
   }
   const value = message.value;

@@ -423,7 +423,7 @@ export function eventOf(batch: ParsedBatch, index: number, id: string): CallmonE
 
 /**
  * The time (UTC ms) of line `index`'s event, for a batch parsed with its events, without
- * building a plain line's event; NaN where the line was rejected.
+ * building a plain line's event. Throws for a rejected line, as {@link eventOf} gives it none.
  */
 export function eventTimeOf(batch: ParsedBatch, index: number): number {
   if ((batch.plain?.types[index] ?? 0) > 0) return batch.plain!.times[index]!;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CalendarError,
+  isoWeekAfter,
   isoWeekOf,
   isoWeeksInYear,
   isoWeekWindow,
@@ -108,5 +109,15 @@ describe('ISO weeks in Europe/London', () => {
   it('days in early January can belong to the last week of the year before', () => {
     expect(isoWeekOf(utc('2021-01-03T12:00:00Z'), LONDON)).toBe('2020-W53');
     expect(isoWeekOf(utc('2021-01-04T00:00:00Z'), LONDON)).toBe('2021-W01');
+  });
+
+  it('steps whole weeks either way, across a 53-week year and the clock changes', () => {
+    expect(isoWeekAfter('2020-W52', LONDON)).toBe('2020-W53');
+    expect(isoWeekAfter('2020-W53', LONDON)).toBe('2021-W01');
+    expect(isoWeekAfter('2021-W01', LONDON, -1)).toBe('2020-W53');
+    expect(isoWeekAfter('2024-W13', LONDON)).toBe('2024-W14'); // clocks go forward on 31 March
+    expect(isoWeekAfter('2024-W44', LONDON, -1)).toBe('2024-W43'); // and back on 27 October
+    expect(isoWeekAfter('2024-W02', LONDON, -4)).toBe('2023-W50');
+    expect(isoWeekAfter('2024-W08', LONDON, 0)).toBe('2024-W08');
   });
 });

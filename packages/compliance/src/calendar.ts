@@ -128,3 +128,14 @@ export function isoWeekOf(utcMs: number, zone: string): string {
   const week = Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / (7 * DAY_MS)) + 1;
   return `${year}-W${String(week).padStart(2, '0')}`;
 }
+
+/** The ISO week `weeks` after `week` (before it when negative), as `YYYY-Www`. */
+export function isoWeekAfter(week: string, zone: string, weeks = 1): string {
+  let result = week;
+  for (let step = 0; step < Math.abs(weeks); step++) {
+    const window = isoWeekWindow(result, zone);
+    // The next week starts where this one ends; the one before ends where this starts.
+    result = isoWeekOf(weeks > 0 ? window.to : window.from - 1, zone);
+  }
+  return result;
+}

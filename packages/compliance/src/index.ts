@@ -1,6 +1,7 @@
 export {
   CalendarError,
   type CalendarWindow,
+  isoWeekAfter,
   isoWeekOf,
   isoWeeksInYear,
   isoWeekWindow,

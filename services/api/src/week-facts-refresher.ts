@@ -1,4 +1,10 @@
-import { type Clock, isoWeekOf, isoWeekWindow, type Policy } from '@callmon/compliance';
+import {
+  type Clock,
+  isoWeekAfter,
+  isoWeekOf,
+  isoWeekWindow,
+  type Policy,
+} from '@callmon/compliance';
 import type { Store } from '@callmon/store';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -39,12 +45,9 @@ export class WeekFactsRefresher {
   /** Queues the last few ended weeks of every force with events in them. */
   async #refreshRecent(): Promise<void> {
     const { store, policy, clock, log } = this.#options;
+    const current = isoWeekOf(clock.now(), policy.timezone);
     const ended: string[] = [];
-    let week = isoWeekOf(clock.now(), policy.timezone);
-    for (let n = 0; n < RECENT_WEEKS; n++) {
-      week = isoWeekOf(isoWeekWindow(week, policy.timezone).from - 1, policy.timezone);
-      ended.unshift(week);
-    }
+    for (let n = RECENT_WEEKS; n >= 1; n--) ended.push(isoWeekAfter(current, policy.timezone, -n));
     try {
       const from = isoWeekWindow(ended[0]!, policy.timezone).from;
       const to = isoWeekWindow(ended.at(-1)!, policy.timezone).to;

@@ -1,4 +1,4 @@
-import { CalendarError, isoWeekOf, isoWeekWindow, type Policy } from '@callmon/compliance';
+import { CalendarError, isoWeekAfter, isoWeekWindow, type Policy } from '@callmon/compliance';
 import {
   type CommandIo,
   choiceFlag,
@@ -124,11 +124,7 @@ async function refreshCommand(argv: string[], io: CommandIo): Promise<number> {
     throw new UsageError(`--to ${last} is before --week ${first}`);
   }
   const weeks: string[] = [];
-  for (
-    let week = first;
-    ;
-    week = isoWeekOf(isoWeekWindow(week, policy.timezone).to, policy.timezone)
-  ) {
+  for (let week = first; ; week = isoWeekAfter(week, policy.timezone)) {
     weeks.push(week);
     if (week === last) break;
   }

@@ -298,7 +298,14 @@ SETTINGS
     -- than it saves; the minmax indexes do the skipping. The by_id projection is for the
     -- ingest's look-ups, and weighing it for these reads costs time.
     ignore_data_skipping_indices = 'call_bloom,incident_bloom',
-    optimize_use_projections = 0`;
+    optimize_use_projections = 0,
+    -- No JIT: the engine compiles an expression, aggregate or sort the third time it sees
+    -- it, within the query that gets there, so one report in a process took ≈ 250–330 ms
+    -- longer than the rest, and the compiled code saved nothing measurable after
+    -- (BENCHMARKS.md, "Weekly report in SQL").
+    compile_expressions = 0,
+    compile_aggregate_expressions = 0,
+    compile_sort_description = 0`;
 
 /**
  * The week-facts cache (migration 0007, README "Reports"): one refresh stores the facts of

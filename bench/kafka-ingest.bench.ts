@@ -237,6 +237,9 @@ try {
   console.log(
     `goal ≥ 50,000 events/s: ${fromAssigned >= 50_000 ? 'met' : 'not met'}; ≥ 0.3 of kcat: ${fromAssigned / kcatRate >= 0.3 ? 'met' : 'not met'} (assigned → last commit)`,
   );
+  console.log(
+    `for context, against kcat with fetch.wait.max.ms=10: ${(fromAssigned / (total / (noWait.ms / 1000))).toFixed(3)} (assigned → last commit)`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
   const admin = createKafka({ brokers, clientId: 'callmon-bench' }).admin();

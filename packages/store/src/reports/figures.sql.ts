@@ -57,6 +57,15 @@ const CALL_ITEM_TYPES = "('call.presented', 'call.answered', 'call.abandoned')";
  * the calls whose events may be orphans. One row; `calls` / `incidents` 0 when none.
  * Same parameters as {@link windowFiguresSql}, less the id bounds.
  */
+/**
+ * Settings of every statement a report runs: no JIT. The engine compiles an expression,
+ * aggregate or sort with LLVM the third time it sees it, within the query that gets there,
+ * so one report in a process took ≈ 250–330 ms longer than the rest, and the compiled code
+ * saved nothing measurable after (BENCHMARKS.md, "Weekly report in SQL").
+ */
+export const WITHOUT_JIT =
+  'compile_expressions = 0, compile_aggregate_expressions = 0, compile_sort_description = 0';
+
 export const ITEM_ID_BOUNDS_SQL = `
 SELECT
     countIf(is_call) AS calls,
@@ -74,7 +83,8 @@ FROM
       AND at < fromUnixTimestamp64Milli({readTo:Int64}, 'UTC')
       AND at <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
       AND (type IN ${CALL_ITEM_TYPES} OR type = 'incident.opened')
-)`;
+)
+SETTINGS ${WITHOUT_JIT}`;
 
 /** Which of the id bounds a window has (none: it has no items, and nothing is read). */
 export interface ItemIdRanges {
@@ -299,13 +309,7 @@ SETTINGS
     -- ingest's look-ups, and weighing it for these reads costs time.
     ignore_data_skipping_indices = 'call_bloom,incident_bloom',
     optimize_use_projections = 0,
-    -- No JIT: the engine compiles an expression, aggregate or sort the third time it sees
-    -- it, within the query that gets there, so one report in a process took ≈ 250–330 ms
-    -- longer than the rest, and the compiled code saved nothing measurable after
-    -- (BENCHMARKS.md, "Weekly report in SQL").
-    compile_expressions = 0,
-    compile_aggregate_expressions = 0,
-    compile_sort_description = 0`;
+    ${WITHOUT_JIT}`;
 
 /**
  * The week-facts cache (migration 0007, README "Reports"): one refresh stores the facts of
@@ -341,7 +345,8 @@ FROM
     (SELECT count() AS n, max(toUnixTimestamp64Milli(at)) AS last_at FROM events
      WHERE force = {force:String} AND NOT startsWith(type, 'call.')
        AND assumeNotNull(incident) >= {incidentLow:String} AND incident <= {incidentHigh:String}) AS incidents
-SETTINGS ignore_data_skipping_indices = 'call_bloom,incident_bloom', optimize_use_projections = 0`;
+SETTINGS ignore_data_skipping_indices = 'call_bloom,incident_bloom', optimize_use_projections = 0,
+    ${WITHOUT_JIT}`;
 
 /** The columns of `week_facts` that hold an item's facts, in {@link itemFactsCtes}' names. */
 const FACT_COLUMNS = `is_call, item, presented, presented_at, channel, answer_seen, answered_at,

@@ -13,6 +13,7 @@ import {
   ITEM_ID_BOUNDS_SQL,
   WEEK_FACTS_FIGURES_SQL,
   WEEK_FACTS_STATE_SQL,
+  WITHOUT_JIT,
   weekFactsRefreshSql,
   windowFiguresSql,
 } from './figures.sql.ts';
@@ -370,7 +371,8 @@ async function latestRefresh(
             FROM week_fact_refreshes
             WHERE force = {force:String} AND week_from = {readFrom:Int64} AND week_to = {readTo:Int64}
             ORDER BY refresh DESC
-            LIMIT 1`,
+            LIMIT 1
+            SETTINGS ${WITHOUT_JIT}`,
     format: 'JSONEachRow',
     query_params: window,
   });

@@ -4,12 +4,12 @@
  *   npx tsx packages/store/bench/schema-cost.bench.ts [rows=100] [rounds=40]
  *
  * Copies of the `events` table (migration 0001, with 0003's minmax indexes, 0005's
- * Compact insert parts and 0008's `raw` at ZSTD(1)) each with one thing left out or changed, and a bare two-column
- * MergeTree as the floor, are filled in turn with the same `rows` events per INSERT, the
- * order of the variants the same every round, from a Memory table (so no file is read and
- * no JavaScript encodes anything): the time is the engine's part writing — sorting,
- * compressing, the projection, the skip indexes, the files of a part. `SELECT 1` is the
- * client's own round trip. 100 rows is a live stream's tail chunk, 25,000 a full one.
+ * Compact insert parts and 0008's `raw` at ZSTD(1)) each with one thing left out or
+ * changed, and a bare two-column MergeTree as the floor, are filled in turn with the same
+ * `rows` events per INSERT, the order of the variants the same every round, from a Memory
+ * table (so no file is read and no JavaScript encodes anything): the time is the engine's
+ * part writing — sorting, compressing, the projection, the skip indexes, the files of a
+ * part. `SELECT 1` is the client's own round trip. 100 rows is a live stream's tail chunk, 25,000 a full one.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -163,6 +163,33 @@ describe('migrations', () => {
     expect(report.attendance['G1-urban']).toMatchObject({ incidents: 1, within: 1 });
   });
 
+  it('0008: raw is ZSTD(1) in both tables, and rejected_events.raw keeps its default', async () => {
+    const columns = await rows<{
+      table: string;
+      compression_codec: string;
+      default_kind: string;
+      default_expression: string;
+    }>(
+      `SELECT table, compression_codec, default_kind, default_expression FROM system.columns
+       WHERE database = currentDatabase() AND name = 'raw' ORDER BY table`,
+    );
+    expect(columns).toEqual([
+      {
+        table: 'events',
+        compression_codec: 'CODEC(ZSTD(1))',
+        default_kind: '',
+        default_expression: '',
+      },
+      {
+        table: 'rejected_events',
+        compression_codec: 'CODEC(ZSTD(1))',
+        // The codec change leaves the column's default alone: raw still comes from raw_base64.
+        default_kind: 'DEFAULT',
+        default_expression: 'base64Decode(raw_base64)',
+      },
+    ]);
+  });
+
   it('migrations out of version order are refused before anything runs', async () => {
     const reversed = [...MIGRATIONS].reverse();
     await expect(applyMigrations(raw, reversed)).rejects.toThrow(/must come after version/);

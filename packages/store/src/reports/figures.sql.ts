@@ -60,8 +60,8 @@ const CALL_ITEM_TYPES = "('call.presented', 'call.answered', 'call.abandoned')";
 /**
  * Settings of every statement a report runs: no JIT. The engine compiles an expression,
  * aggregate or sort with LLVM the third time it sees it, within the query that gets there,
- * so one report in a process took ≈ 250–330 ms longer than the rest, and the compiled code
- * saved nothing measurable after (BENCHMARKS.md, "Weekly report in SQL").
+ * so one report in a process took ≈ 250–330 ms longer than the rest, while the compiled code
+ * saved at most ≈ 5 % after, within the runs' noise (BENCHMARKS.md, "Weekly report in SQL").
  */
 export const WITHOUT_JIT =
   'compile_expressions = 0, compile_aggregate_expressions = 0, compile_sort_description = 0';
